@@ -1,0 +1,91 @@
+import {createReadStream} from 'node:fs';
+import {open} from 'node:fs/promises';
+import {resolve} from 'node:path';
+import {connectToScheduler, SchedulerNotRunningError, type SchedulerClient} from '../../control/control-client.js';
+import type {FinishedRun, JobRun} from '../../core/model.js';
+import {UserError} from '../../core/user-error.js';
+import {parseJobId} from '../../core/validation.js';
+
+const followPollMs = 100;
+
+export async function logs(dataDir: string, idText: string, follow: boolean): Promise<void> {
+	const id = parseJobId(idText);
+	let scheduler: SchedulerClient | undefined;
+	try {
+		scheduler = await connectToScheduler(resolve(dataDir));
+	} catch (error) {
+		if (!(error instanceof SchedulerNotRunningError)) throw error;
+	}
+
+	try {
+		const run = await findLatestRun(dataDir, id, scheduler);
+		if (!follow || !scheduler || !('pid' in run) || 'endedAt' in run) {
+			await printFile(run.logFile);
+			return;
+		}
+
+		await followRun(scheduler, run as JobRun);
+	} finally {
+		scheduler?.close();
+	}
+}
+
+async function findLatestRun(dataDir: string, id: number, scheduler: SchedulerClient | undefined): Promise<JobRun | FinishedRun> {
+	const snapshot = scheduler ? await scheduler.snapshot() : await (await import('../../engine/offline-snapshot.js')).readOfflineSnapshot(dataDir, 1000);
+	const run = snapshot.runningJobs.find(candidate => candidate.id === id) ?? snapshot.finished.findLast(candidate => candidate.id === id);
+	if (run) return run;
+	if (snapshot.queue.some(job => job.id === id)) throw new UserError(`job ${id} is queued and has no output yet`);
+	const {readHistoryFrom} = await import('../../engine/state/history-file.js');
+	const {stateFiles} = await import('../../engine/state/state-store.js');
+	const older = (await readHistoryFrom(stateFiles(resolve(dataDir)).history, 0)).findLast(candidate => candidate.id === id);
+	if (older) return older;
+	throw new UserError(`there is no job ${id}`);
+}
+
+async function printFile(path: string): Promise<void> {
+	await new Promise<void>((resolvePrinted, reject) => {
+		const stream = createReadStream(path);
+		stream.on('error', (error: NodeJS.ErrnoException) => {
+			reject(error.code === 'ENOENT' ? new UserError(`log file ${path} does not exist (yet)`) : error);
+		});
+		stream.on('end', resolvePrinted);
+		stream.pipe(process.stdout, {end: false});
+	});
+}
+
+/** Prints the log as it grows, until the job's run finishes, then what it wrote last. */
+async function followRun(scheduler: SchedulerClient, run: JobRun): Promise<void> {
+	let finished = false;
+	let disconnected = false;
+	scheduler.subscribe(events => {
+		if (events.some(event => event.type === 'job-finished' && event.run.runId === run.runId)) finished = true;
+	});
+	scheduler.onDisconnect(() => {
+		disconnected = true;
+	});
+	// The run may have ended between the snapshot and the subscription.
+	const current = await scheduler.snapshot();
+	if (!current.runningJobs.some(candidate => candidate.runId === run.runId)) finished = true;
+
+	const handle = await open(run.logFile, 'r');
+	try {
+		let offset = 0;
+		const buffer = Buffer.alloc(64 * 1024);
+		for (;;) {
+			const ended = finished || disconnected;
+			let bytesRead: number;
+			do {
+				({bytesRead} = await handle.read(buffer, 0, buffer.length, offset));
+				offset += bytesRead;
+				// A copy: stdout may still be writing it when the buffer is read into again.
+				if (bytesRead > 0) process.stdout.write(Buffer.from(buffer.subarray(0, bytesRead)));
+			} while (bytesRead > 0);
+			if (ended) return;
+			await new Promise(resolveWait => {
+				setTimeout(resolveWait, followPollMs);
+			});
+		}
+	} finally {
+		await handle.close();
+	}
+}

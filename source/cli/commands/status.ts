@@ -1,0 +1,83 @@
+import {resolve} from 'node:path';
+import {SchedulerNotRunningError, connectToScheduler} from '../../control/control-client.js';
+import type {SchedulerSnapshot} from '../../core/scheduler.js';
+import {statusJson, type StatusJson} from '../../core/status-json.js';
+import {formatCommand, formatDuration, formatExit} from '../format.js';
+
+const finishedShown = 20;
+const queueShown = 20;
+
+export async function status(dataDir: string, json: boolean): Promise<void> {
+	const snapshot = await readSnapshot(dataDir);
+	const view = statusJson({...snapshot, finished: snapshot.finished.slice(-finishedShown)});
+	process.stdout.write(json ? JSON.stringify(view, null, 2) + '\n' : formatStatus(view, Date.now()));
+}
+
+/** From the running scheduler, or from the state files when none runs. */
+export async function readSnapshot(dataDir: string): Promise<SchedulerSnapshot> {
+	try {
+		const scheduler = await connectToScheduler(resolve(dataDir));
+		try {
+			return await scheduler.snapshot();
+		} finally {
+			scheduler.close();
+		}
+	} catch (error) {
+		if (!(error instanceof SchedulerNotRunningError)) throw error;
+		const {readOfflineSnapshot} = await import('../../engine/offline-snapshot.js');
+		return readOfflineSnapshot(dataDir, finishedShown);
+	}
+}
+
+function formatStatus(view: StatusJson, now: number): string {
+	const {scheduler} = view;
+	const lines = [
+		`scheduler: ${scheduler.running ? (scheduler.paused ? 'running, paused' : 'running') : 'stopped (showing the saved state)'} — ${scheduler.dataDir}`,
+		'',
+		`workers (${view.workers.length})`,
+		...table(['NAME', 'STATE', 'SLOTS', 'RUNNING', 'DONE', 'FAILED'], view.workers.map(worker => [
+			worker.name,
+			worker.state,
+			`${worker.runningJobs.length}/${worker.slots}`,
+			worker.runningJobs.join(',') || '-',
+			String(worker.jobsDone),
+			String(worker.jobsFailed),
+		])),
+		'',
+		`queue (${view.queue.length})`,
+		...table(['ID', 'WAITING', 'COMMAND'], view.queue.slice(0, queueShown).map(job => [
+			String(job.id),
+			formatDuration(now - job.queuedAt),
+			formatCommand(job),
+		])),
+		...(view.queue.length > queueShown ? [`  … and ${view.queue.length - queueShown} more`] : []),
+		'',
+		`running (${view.running.length})`,
+		...table(['ID', 'JOB_ID', 'WORKER', 'PID', 'ELAPSED', 'COMMAND'], view.running.map(run => [
+			String(run.id),
+			String(run.runId),
+			run.worker,
+			run.pid === undefined ? '-' : String(run.pid),
+			formatDuration(now - run.startedAt),
+			formatCommand(run),
+		])),
+		'',
+		`recently finished (${view.finished.length})`,
+		...table(['ID', 'JOB_ID', 'WORKER', 'RESULT', 'TOOK', 'COMMAND'], view.finished.map(run => [
+			String(run.id),
+			String(run.runId),
+			run.worker,
+			formatExit(run),
+			formatDuration(run.endedAt - run.startedAt),
+			formatCommand(run),
+		])),
+	];
+	return lines.join('\n') + '\n';
+}
+
+function table(header: string[], rows: string[][]): string[] {
+	if (rows.length === 0) return ['  (none)'];
+	const widths = header.map((title, column) => Math.max(title.length, ...rows.map(row => row[column]!.length)));
+	const format = (row: string[]) => '  ' + row.map((cell, column) => column === row.length - 1 ? cell : cell.padEnd(widths[column]!)).join('  ');
+	return [format(header), ...rows.map(format)];
+}

@@ -1,0 +1,91 @@
+import type {EnvVars, FinishedRun, JobRun, QueuedJob, Worker} from './model.js';
+
+// The one interface through which everything drives a scheduler: the
+// command line, the headless server and the UI. Two implementations exist,
+// the engine itself (same process) and a client over the control socket;
+// callers never need to know which one they hold.
+
+export type NewWorker = {
+	name: string;
+	slots?: number;
+	env?: EnvVars;
+};
+
+export type AddWorkersRequest = {
+	workers: NewWorker[];
+	/** Skip the non-interactive ssh login that proves each worker is reachable. */
+	skipSshCheck?: boolean;
+};
+
+export type NewJob = {
+	/** Absolute path, or relative to `cwd`. */
+	script: string;
+	args?: string[];
+	env?: EnvVars;
+	/** Where the job runs; the script is resolved against it. */
+	cwd: string;
+};
+
+/** `now` refuses busy workers; `wait` lets their jobs finish; `kill` cancels them. */
+export type RemoveWorkerMode = 'now' | 'wait' | 'kill';
+
+export type JobSelector = {ids: number[]} | {script: string; args: string[]; cwd: string};
+
+export type SchedulerSnapshot = {
+	dataDir: string;
+	logDir: string;
+	/** False when the snapshot was read from the state files with no scheduler running. */
+	running: boolean;
+	paused: boolean;
+	workers: Worker[];
+	queue: QueuedJob[];
+	runningJobs: JobRun[];
+	/** The newest finished runs, oldest first. */
+	finished: FinishedRun[];
+	totals: {done: number; failed: number};
+};
+
+export type SchedulerEvent = {at: number} & (
+	| {type: 'jobs-queued'; jobs: QueuedJob[]}
+	| {type: 'jobs-removed'; ids: number[]}
+	| {type: 'job-started'; run: JobRun}
+	| {type: 'job-finished'; run: FinishedRun}
+	| {type: 'cancel-requested'; runId: number; id: number}
+	| {type: 'workers-added'; workers: Worker[]}
+	| {type: 'worker-updated'; worker: Worker}
+	| {type: 'worker-removed'; name: string}
+	| {type: 'paused'}
+	| {type: 'resumed'}
+	| {type: 'state-loaded'}
+	| {type: 'stopping'}
+	/** Something went wrong that no request is waiting to hear about, such as a failed save. */
+	| {type: 'error'; message: string}
+);
+
+export type SchedulerEventListener = (events: SchedulerEvent[]) => void;
+
+export type Scheduler = {
+	snapshot(): Promise<SchedulerSnapshot>;
+	/** Events arrive in batches, in the order they happened. Returns the unsubscribe function. */
+	subscribe(listener: SchedulerEventListener): () => void;
+
+	addWorkers(request: AddWorkersRequest): Promise<Worker[]>;
+	removeWorkers(names: string[], mode: RemoveWorkerMode): Promise<void>;
+	setWorkersDrained(names: string[], drained: boolean): Promise<void>;
+
+	addJobs(jobs: NewJob[]): Promise<QueuedJob[]>;
+	/** Removes queued jobs; returns the ids removed. */
+	removeJobs(selector: JobSelector): Promise<number[]>;
+	/** Cancels running jobs (SIGTERM to the group, SIGKILL after `graceMs`) and removes queued ones. */
+	cancelJobs(ids: number[], graceMs?: number): Promise<void>;
+	/** Queues finished jobs again as new jobs; returns them. */
+	retryJobs(ids: number[]): Promise<QueuedJob[]>;
+
+	setPaused(paused: boolean): Promise<void>;
+	/** Replaces workers and queue with those of a saved status (ours or the original tool's). */
+	loadStatus(status: unknown, cwd: string): Promise<void>;
+	/** Stops the scheduler; running jobs keep running and are adopted by the next start. */
+	stop(): Promise<void>;
+};
+
+export const defaultCancelGraceMs = 10_000;

@@ -1,0 +1,29 @@
+import {workerState, type FinishedRun, type JobRun, type QueuedJob, type Worker, type WorkerState} from './model.js';
+import type {SchedulerSnapshot} from './scheduler.js';
+
+// The shape of `jobdeck status --json`: a documented interface that scripts
+// rely on (and that `load-status` reads back). Add fields; never rename or
+// remove one.
+
+export type StatusJson = {
+	scheduler: {running: boolean; paused: boolean; dataDir: string; logDir: string};
+	workers: Array<Worker & {state: WorkerState; runningJobs: number[]}>;
+	queue: QueuedJob[];
+	running: JobRun[];
+	finished: FinishedRun[];
+};
+
+export function statusJson(snapshot: SchedulerSnapshot): StatusJson {
+	const runningOn = new Map<string, number[]>();
+	for (const run of snapshot.runningJobs) runningOn.set(run.worker, [...(runningOn.get(run.worker) ?? []), run.id]);
+	return {
+		scheduler: {running: snapshot.running, paused: snapshot.paused, dataDir: snapshot.dataDir, logDir: snapshot.logDir},
+		workers: snapshot.workers.map(worker => {
+			const runningJobs = runningOn.get(worker.name) ?? [];
+			return {...worker, state: workerState(worker, runningJobs.length), runningJobs};
+		}),
+		queue: snapshot.queue,
+		running: snapshot.runningJobs,
+		finished: snapshot.finished,
+	};
+}

@@ -1,0 +1,99 @@
+import type {EnvVars} from './model.js';
+import {UserError} from './user-error.js';
+
+// Checks shared by the command line, the UI's forms and the engine, so that
+// every door into the scheduler refuses the same input with the same words.
+
+/** Names jobdeck sets for every run; a job or worker may not override them. */
+export const reservedEnvNames = ['JOB_ID', 'SLAVE_IP', 'WORKER'] as const;
+
+const controlCharacter = /[\u0000-\u001F\u007F-\u009F]/;
+const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function describeString(value: string): string {
+	return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+}
+
+export function checkWorkerName(name: string): string {
+	if (name.length === 0) throw new UserError('worker name is empty');
+	if (controlCharacter.test(name)) throw new UserError(`worker name ${describeString(name)} contains a control character`);
+	if (name.startsWith('-')) throw new UserError(`worker name ${describeString(name)} starts with "-" and could be read as an option`);
+	if (name.length > 255) throw new UserError(`worker name ${describeString(name)} is longer than 255 characters`);
+	return name;
+}
+
+export function checkSlots(value: unknown): number {
+	const slots = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+	if (typeof slots !== 'number' || !Number.isInteger(slots) || slots < 1 || slots > 10_000) {
+		throw new UserError(`slots must be a whole number from 1 to 10000, not ${describeString(String(value))}`);
+	}
+
+	return slots;
+}
+
+/** Parses `NAME=VALUE` (VALUE may itself contain `=`). */
+export function parseEnvAssignment(assignment: string): [string, string] {
+	const equals = assignment.indexOf('=');
+	if (equals === -1) throw new UserError(`env ${describeString(assignment)} has no "=": write NAME=VALUE`);
+	const name = assignment.slice(0, equals);
+	const value = assignment.slice(equals + 1);
+	checkEnvEntry(name, value);
+	return [name, value];
+}
+
+export function parseEnvAssignments(assignments: readonly string[]): EnvVars {
+	const env: EnvVars = {};
+	for (const assignment of assignments) {
+		const [name, value] = parseEnvAssignment(assignment);
+		env[name] = value;
+	}
+
+	return env;
+}
+
+export function checkEnv(env: unknown): EnvVars {
+	if (env === undefined || env === null) return {};
+	if (typeof env !== 'object' || Array.isArray(env)) throw new UserError('env must be an object of NAME: VALUE strings');
+	const checked: EnvVars = {};
+	for (const [name, value] of Object.entries(env)) {
+		if (typeof value !== 'string') throw new UserError(`env ${name} must be a string`);
+		checkEnvEntry(name, value);
+		checked[name] = value;
+	}
+
+	return checked;
+}
+
+function checkEnvEntry(name: string, value: string): void {
+	if (name.length === 0) throw new UserError('env name is empty: write NAME=VALUE');
+	if (!envName.test(name)) throw new UserError(`env name ${describeString(name)} is not a valid variable name (letters, digits, _)`);
+	if ((reservedEnvNames as readonly string[]).includes(name)) throw new UserError(`env name ${name} is reserved: jobdeck sets it for every run`);
+	if (value.includes('\0')) throw new UserError(`env ${name} contains a NUL byte`);
+}
+
+export function checkArgs(args: unknown): string[] {
+	if (args === undefined) return [];
+	if (!Array.isArray(args) || args.some(arg => typeof arg !== 'string')) throw new UserError('arguments must be a list of strings');
+	// The kernel refuses NUL inside an argument and limits one argument to 128 KiB.
+	for (const arg of args as string[]) {
+		if (arg.includes('\0')) throw new UserError('an argument contains a NUL byte');
+		if (Buffer.byteLength(arg) >= 128 * 1024) throw new UserError('an argument is longer than 128 KiB, the kernel\'s limit for one argument');
+	}
+
+	const total = (args as string[]).reduce((sum, arg) => sum + Buffer.byteLength(arg) + 1, 0);
+	if (total > 1024 * 1024) throw new UserError(`the arguments add up to ${total} bytes, more than the 1 MiB a job may have`);
+	return args as string[];
+}
+
+export function parseJobId(text: string): number {
+	if (!/^\d+$/.test(text.trim())) throw new UserError(`job id ${describeString(text)} is not a number`);
+	return Number(text);
+}
+
+/** Parses `250ms`, `10s`, `20m`, `2h` or a bare number of seconds into milliseconds. */
+export function parseDuration(text: string): number {
+	const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+	if (!match) throw new UserError(`duration ${describeString(text)} is not like 90s, 20m or 2h`);
+	const unitMs = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+	return Math.round(Number(match[1]) * unitMs);
+}

@@ -1,0 +1,616 @@
+import {constants} from 'node:fs';
+import {access, chmod, mkdir, stat, unlink} from 'node:fs/promises';
+import {isAbsolute, join, resolve} from 'node:path';
+import type {FinishedRun, JobRun, QueuedJob, Worker} from '../core/model.js';
+import {runOutcome} from '../core/model.js';
+import {
+	defaultCancelGraceMs,
+	type AddWorkersRequest,
+	type JobSelector,
+	type NewJob,
+	type RemoveWorkerMode,
+	type Scheduler,
+	type SchedulerEvent,
+	type SchedulerEventListener,
+	type SchedulerSnapshot,
+} from '../core/scheduler.js';
+import {UserError} from '../core/user-error.js';
+import {checkArgs, checkEnv, checkSlots, checkWorkerName, describeString} from '../core/validation.js';
+import {lockDataDir, type DataDirLock} from './data-dir-lock.js';
+import {
+	findJobProcess,
+	isProcessAlive,
+	launchJob,
+	readExitFile,
+	signalJobGroup,
+	type ExitStatus,
+} from './job-process.js';
+import {probeWorker} from './ssh-probe.js';
+import {readHistoryFrom, readHistoryTail} from './state/history-file.js';
+import type {SchedulerState, StateChange} from './state/scheduler-state.js';
+import {StateStore} from './state/state-store.js';
+import {parseStatus} from './status-import.js';
+
+// The scheduler itself: it owns the state, hands queued jobs to free worker
+// slots, runs them, watches them end, and adopts the jobs a previous
+// scheduler left running. It knows nothing of terminals: the headless server
+// and the UI both drive it through the Scheduler interface.
+
+export type EngineOptions = {
+	dataDir: string;
+	logDir: string;
+};
+
+/** How many finished runs the engine keeps in memory for the UI and `status`. */
+const recentRunsKept = 1000;
+/** How often a job adopted from an earlier scheduler (not our child) is checked. */
+const adoptedPollMs = 200;
+
+export class Engine implements Scheduler {
+	readonly dataDir: string;
+	readonly logDir: string;
+	readonly #store: StateStore;
+	readonly #lock: DataDirLock;
+	readonly #runsDir: string;
+	readonly #listeners = new Set<SchedulerEventListener>();
+	#pendingEvents: SchedulerEvent[] = [];
+	readonly #recent: FinishedRun[];
+	readonly #totals = {done: 0, failed: 0};
+	/** Runs that an earlier scheduler started: not our children, so polled. */
+	readonly #adopted = new Map<number, JobRun>();
+	#adoptedPoll: NodeJS.Timeout | undefined;
+	readonly #killTimers = new Map<number, NodeJS.Timeout>();
+	#dispatchScheduled = false;
+	/** Spawns under way; `stop` waits for them so that no run is left half started. */
+	readonly #spawning = new Set<Promise<void>>();
+	#stopping = false;
+	#resolveStopped!: () => void;
+	/** Resolves once the scheduler has stopped, whoever asked it to. */
+	readonly stopped = new Promise<void>(resolve => {
+		this.#resolveStopped = resolve;
+	});
+
+	static async start(options: EngineOptions): Promise<Engine> {
+		const dataDir = resolve(options.dataDir);
+		const logDir = resolve(options.logDir);
+		await mkdir(dataDir, {recursive: true, mode: 0o700});
+		// Whoever can reach the control socket can run programs as this user.
+		await chmod(dataDir, 0o700);
+		await mkdir(logDir, {recursive: true, mode: 0o700});
+		await mkdir(join(dataDir, 'runs'), {recursive: true, mode: 0o700});
+		const lock = await lockDataDir(dataDir);
+		try {
+			const store = await StateStore.open(dataDir);
+			const recent = await readHistoryTail(store.files.history, recentRunsKept);
+			const engine = new Engine(dataDir, logDir, store, lock, recent);
+			await engine.#adoptRunningJobs();
+			engine.#scheduleDispatch();
+			return engine;
+		} catch (error) {
+			await lock.release();
+			throw error;
+		}
+	}
+
+	private constructor(dataDir: string, logDir: string, store: StateStore, lock: DataDirLock, recent: FinishedRun[]) {
+		this.dataDir = dataDir;
+		this.logDir = logDir;
+		this.#store = store;
+		this.#lock = lock;
+		this.#runsDir = join(dataDir, 'runs');
+		this.#recent = recent;
+	}
+
+	get #state(): SchedulerState {
+		return this.#store.state;
+	}
+
+	async snapshot(): Promise<SchedulerSnapshot> {
+		return {
+			dataDir: this.dataDir,
+			logDir: this.logDir,
+			running: !this.#stopping,
+			paused: this.#state.paused,
+			workers: [...this.#state.workers.values()],
+			queue: [...this.#state.queue.values()],
+			runningJobs: [...this.#state.running.values()],
+			finished: [...this.#recent],
+			totals: {...this.#totals},
+		};
+	}
+
+	/** Jobs running on a worker right now. */
+	busySlots(name: string): number {
+		return this.#state.busySlots.get(name) ?? 0;
+	}
+
+	subscribe(listener: SchedulerEventListener): () => void {
+		this.#listeners.add(listener);
+		return () => this.#listeners.delete(listener);
+	}
+
+	async addWorkers(request: AddWorkersRequest): Promise<Worker[]> {
+		this.#refuseWhenStopping();
+		const now = Date.now();
+		const workers = request.workers.map((entry): Worker => ({
+			name: checkWorkerName(entry.name),
+			slots: checkSlots(entry.slots ?? 1),
+			env: checkEnv(entry.env),
+			addedAt: now,
+			removeWhenIdle: false,
+			drained: false,
+			jobsDone: 0,
+			jobsFailed: 0,
+		}));
+		if (workers.length === 0) throw new UserError('no worker name given');
+		this.#refuseDuplicateWorkers(workers);
+		if (!request.skipSshCheck) {
+			await Promise.all(workers.map(async worker => probeWorker(worker.name, worker.env)));
+			// Somebody may have added one of them while ssh was answering.
+			this.#refuseDuplicateWorkers(workers);
+		}
+
+		await this.#change([{type: 'workers-added', workers}], [{type: 'workers-added', workers, at: now}]);
+		return workers;
+	}
+
+	async removeWorkers(names: string[], mode: RemoveWorkerMode): Promise<void> {
+		this.#refuseWhenStopping();
+		const workers = names.map(name => this.#existingWorker(name));
+		const busy = workers.filter(worker => this.busySlots(worker.name) > 0);
+		if (mode === 'now' && busy.length > 0) {
+			const worker = busy[0]!;
+			throw new UserError(`worker ${worker.name} is running ${this.#describeRunsOn(worker.name)}: use --wait to remove it when that ends, or --kill to cancel it`);
+		}
+
+		const changes: StateChange[] = [];
+		const events: SchedulerEvent[] = [];
+		const at = Date.now();
+		for (const worker of workers) {
+			if (busy.includes(worker)) {
+				changes.push({type: 'worker-flags', name: worker.name, removeWhenIdle: true});
+				events.push({type: 'worker-updated', worker: {...worker, removeWhenIdle: true}, at});
+			} else {
+				changes.push({type: 'worker-removed', name: worker.name});
+				events.push({type: 'worker-removed', name: worker.name, at});
+			}
+		}
+
+		await this.#change(changes, events);
+		if (mode === 'kill') {
+			const ids = [...this.#state.running.values()].filter(run => names.includes(run.worker)).map(run => run.id);
+			if (ids.length > 0) await this.cancelJobs(ids);
+		}
+	}
+
+	async setWorkersDrained(names: string[], drained: boolean): Promise<void> {
+		this.#refuseWhenStopping();
+		const workers = names.map(name => this.#existingWorker(name));
+		const at = Date.now();
+		await this.#change(
+			workers.map(worker => ({type: 'worker-flags', name: worker.name, drained})),
+			workers.map(worker => ({type: 'worker-updated', worker: {...worker, drained}, at})),
+		);
+		if (!drained) this.#scheduleDispatch();
+	}
+
+	async addJobs(newJobs: NewJob[]): Promise<QueuedJob[]> {
+		this.#refuseWhenStopping();
+		if (newJobs.length === 0) throw new UserError('no job given');
+		const checkedScripts = new Map<string, Promise<void>>();
+		const now = Date.now();
+		const checked = await Promise.all(newJobs.map(async job => {
+			const cwd = await checkDirectory(job.cwd);
+			const script = resolve(cwd, checkScriptName(job.script));
+			if (!checkedScripts.has(script)) checkedScripts.set(script, checkExecutable(script));
+			await checkedScripts.get(script);
+			return {script, args: checkArgs(job.args), env: checkEnv(job.env), cwd};
+		}));
+		// Ids are handed out only after every job passed its checks, and with no await in between.
+		let id = this.#state.nextJobId;
+		const jobs: QueuedJob[] = checked.map(job => ({id: id++, ...job, queuedAt: now}));
+		const saved = this.#change([{type: 'jobs-queued', jobs}], [{type: 'jobs-queued', jobs, at: now}]);
+		this.#scheduleDispatch();
+		await saved;
+		return jobs;
+	}
+
+	async removeJobs(selector: JobSelector): Promise<number[]> {
+		this.#refuseWhenStopping();
+		let ids: number[];
+		if ('ids' in selector) {
+			for (const id of selector.ids) this.#refuseUnlessQueued(id);
+			ids = [...new Set(selector.ids)];
+		} else {
+			const script = resolve(selector.cwd, selector.script);
+			ids = [...this.#state.queue.values()]
+				.filter(job => job.script === script && sameArgs(job.args, selector.args))
+				.map(job => job.id);
+			if (ids.length === 0) throw new UserError(`no queued job runs ${describeString([selector.script, ...selector.args].join(' '))}`);
+		}
+
+		await this.#change([{type: 'jobs-removed', ids}], [{type: 'jobs-removed', ids, at: Date.now()}]);
+		return ids;
+	}
+
+	async cancelJobs(ids: number[], graceMs = defaultCancelGraceMs): Promise<void> {
+		this.#refuseWhenStopping();
+		const runs = [...this.#state.running.values()];
+		const queuedIds: number[] = [];
+		const runsToCancel: JobRun[] = [];
+		for (const id of new Set(ids)) {
+			const run = runs.find(candidate => candidate.id === id);
+			if (run) runsToCancel.push(run);
+			else if (this.#state.queue.has(id)) queuedIds.push(id);
+			else throw new UserError(`job ${id} is neither queued nor running`);
+		}
+
+		const at = Date.now();
+		const changes: StateChange[] = runsToCancel
+			.filter(run => run.cancelRequestedAt === undefined)
+			.map(run => ({type: 'run-cancel-requested', runId: run.runId, at, killAt: at + graceMs}));
+		const events: SchedulerEvent[] = runsToCancel.map(run => ({type: 'cancel-requested', runId: run.runId, id: run.id, at}));
+		if (queuedIds.length > 0) {
+			changes.push({type: 'jobs-removed', ids: queuedIds});
+			events.push({type: 'jobs-removed', ids: queuedIds, at});
+		}
+
+		await this.#change(changes, events);
+		for (const run of runsToCancel) this.#terminate(run);
+	}
+
+	async retryJobs(ids: number[]): Promise<QueuedJob[]> {
+		this.#refuseWhenStopping();
+		const jobs: QueuedJob[] = [];
+		const now = Date.now();
+		for (const id of new Set(ids)) {
+			if (this.#state.queue.has(id)) throw new UserError(`job ${id} is already queued`);
+			if ([...this.#state.running.values()].some(run => run.id === id)) throw new UserError(`job ${id} is running`);
+			const finished = await this.#lastRunOf(id);
+			if (!finished) throw new UserError(`job ${id} has never run here`);
+			jobs.push({id, script: finished.script, args: finished.args, env: finished.env, cwd: finished.cwd, queuedAt: now});
+		}
+
+		const saved = this.#change([{type: 'jobs-queued', jobs}], [{type: 'jobs-queued', jobs, at: now}]);
+		this.#scheduleDispatch();
+		await saved;
+		return jobs;
+	}
+
+	async setPaused(paused: boolean): Promise<void> {
+		this.#refuseWhenStopping();
+		if (this.#state.paused === paused) return;
+		await this.#change([{type: 'paused', paused}], [{type: paused ? 'paused' : 'resumed', at: Date.now()}]);
+		if (!paused) this.#scheduleDispatch();
+	}
+
+	async loadStatus(status: unknown, cwd: string): Promise<void> {
+		this.#refuseWhenStopping();
+		if (this.#state.running.size > 0) {
+			throw new UserError(`${this.#state.running.size} job(s) are running: wait for them (or cancel them) before replacing the state`);
+		}
+
+		const imported = parseStatus(status, cwd);
+		const now = Date.now();
+		const workers = imported.workers.map((entry): Worker => ({
+			name: checkWorkerName(entry.name),
+			slots: checkSlots(entry.slots ?? 1),
+			env: checkEnv(entry.env),
+			addedAt: now,
+			removeWhenIdle: false,
+			drained: false,
+			jobsDone: 0,
+			jobsFailed: 0,
+		}));
+		const names = new Set<string>();
+		for (const worker of workers) {
+			if (names.has(worker.name)) throw new UserError(`worker ${describeString(worker.name)} appears twice in the status`);
+			names.add(worker.name);
+		}
+
+		const checked = await Promise.all(imported.jobs.map(async job => {
+			const jobCwd = await checkDirectory(job.cwd);
+			const script = resolve(jobCwd, checkScriptName(job.script));
+			await checkExecutable(script);
+			return {script, args: checkArgs(job.args), env: checkEnv(job.env), cwd: jobCwd};
+		}));
+		let id = this.#state.nextJobId;
+		const queue = checked.map(job => ({id: id++, ...job, queuedAt: now}));
+		const saved = this.#change([{type: 'state-replaced', workers, queue, nextJobId: id}], [{type: 'state-loaded', at: now}]);
+		this.#scheduleDispatch();
+		await saved;
+	}
+
+	async stop(): Promise<void> {
+		if (this.#stopping) return;
+		this.#stopping = true;
+		this.#emit({type: 'stopping', at: Date.now()});
+		clearInterval(this.#adoptedPoll);
+		for (const timer of this.#killTimers.values()) clearTimeout(timer);
+		await Promise.all(this.#spawning);
+		try {
+			await this.#store.close();
+		} finally {
+			await this.#lock.release();
+			this.#resolveStopped();
+		}
+	}
+
+	// Dispatch: hand queued jobs to free worker slots, first in, first out.
+
+	#scheduleDispatch(): void {
+		if (this.#dispatchScheduled) return;
+		this.#dispatchScheduled = true;
+		// One pass per burst of changes, not one per change.
+		setImmediate(() => {
+			this.#dispatchScheduled = false;
+			this.#dispatch();
+		});
+	}
+
+	#dispatch(): void {
+		if (this.#stopping || this.#state.paused) return;
+		const started: Array<{run: JobRun; saved: Promise<void>}> = [];
+		for (const job of this.#state.queue.values()) {
+			const worker = this.#freeWorker();
+			if (!worker) break;
+			const runId = this.#state.nextRunId;
+			const run: JobRun = {
+				...job,
+				runId,
+				worker: worker.name,
+				startedAt: Date.now(),
+				logFile: join(this.logDir, `job_${runId}.txt`),
+			};
+			// The run is on disk before its process exists, so a crash can never start it twice.
+			started.push({run, saved: this.#store.apply([{type: 'run-started', run}])});
+			this.#emit({type: 'job-started', run, at: run.startedAt});
+		}
+
+		for (const {run, saved} of started) {
+			const spawning = saved.then(
+				() => this.#spawn(run),
+				(error: Error) => this.#emit({type: 'error', message: `job ${run.id} was not started: ${error.message}`, at: Date.now()}),
+			);
+			this.#spawning.add(spawning);
+			void spawning.finally(() => this.#spawning.delete(spawning));
+		}
+	}
+
+	#freeWorker(): Worker | undefined {
+		for (const worker of this.#state.workers.values()) {
+			if (worker.drained || worker.removeWhenIdle) continue;
+			if (this.busySlots(worker.name) < worker.slots) return worker;
+		}
+
+		return undefined;
+	}
+
+	#spawn(run: JobRun): void {
+		const worker = this.#state.workers.get(run.worker);
+		const launched = launchJob({
+			script: run.script,
+			args: run.args,
+			cwd: run.cwd,
+			env: {
+				...worker?.env,
+				...run.env,
+				JOB_ID: String(run.runId),
+				SLAVE_IP: run.worker,
+				WORKER: run.worker,
+			},
+			logFile: run.logFile,
+			exitFile: this.#exitFile(run),
+		});
+		if (!launched) {
+			this.#finish(run, {exitCode: 127, signal: null});
+			return;
+		}
+
+		this.#commit([{type: 'run-spawned', runId: run.runId, pid: launched.pid, pidStartTime: launched.pidStartTime}]);
+		void launched.exited.then(wrapperSignal => {
+			this.#finishFromExitFile(run, wrapperSignal ?? null);
+		});
+		if (run.cancelRequestedAt !== undefined) this.#terminate(run);
+	}
+
+	#finishFromExitFile(run: JobRun, signalOfWrapper: string | null): void {
+		if (!this.#state.running.has(run.runId) || this.#stopping) return;
+		const status = readExitFile(this.#exitFile(run));
+		// Without a status the wrapper itself was killed (SIGKILL after a cancel's grace, or by hand).
+		this.#finish(run, typeof status === 'object' ? status : {exitCode: null, signal: signalOfWrapper});
+	}
+
+	#finish(run: JobRun, exit: ExitStatus): void {
+		const {pidStartTime, cancelRequestedAt, cancelKillAt, ...fields} = run;
+		const finished: FinishedRun = {
+			...fields,
+			endedAt: Date.now(),
+			exitCode: exit.exitCode,
+			signal: exit.signal,
+			outcome: runOutcome(exit.exitCode, exit.signal, cancelRequestedAt !== undefined),
+		};
+		clearTimeout(this.#killTimers.get(run.runId));
+		this.#killTimers.delete(run.runId);
+		this.#adopted.delete(run.runId);
+		this.#recent.push(finished);
+		if (this.#recent.length > recentRunsKept) this.#recent.splice(0, this.#recent.length - recentRunsKept);
+		if (finished.outcome === 'succeeded') this.#totals.done++;
+		else this.#totals.failed++;
+
+		const saved = this.#store.apply([{type: 'run-finished', run: finished}]);
+		this.#emit({type: 'job-finished', run: finished, at: finished.endedAt});
+		const worker = this.#state.workers.get(run.worker);
+		if (worker) this.#emit({type: 'worker-updated', worker, at: finished.endedAt});
+		else this.#emit({type: 'worker-removed', name: run.worker, at: finished.endedAt});
+		// The exit file goes only once the finish is on disk: until then it is what tells a restart how the job ended.
+		saved.then(
+			async () => unlink(this.#exitFile(run)).catch(() => undefined),
+			(error: Error) => this.#emit({type: 'error', message: error.message, at: Date.now()}),
+		);
+		this.#scheduleDispatch();
+	}
+
+	// Cancellation: SIGTERM to the job's process group, SIGKILL when the grace runs out.
+
+	#terminate(run: JobRun): void {
+		const current = this.#state.running.get(run.runId);
+		if (!current?.pid || current.cancelKillAt === undefined) return;
+		signalJobGroup(current.pid, 'SIGTERM');
+		this.#armKill(current);
+	}
+
+	#armKill(run: JobRun): void {
+		if (this.#killTimers.has(run.runId) || run.cancelKillAt === undefined) return;
+		const timer = setTimeout(() => {
+			this.#killTimers.delete(run.runId);
+			if (run.pid && this.#state.running.has(run.runId) && isProcessAlive(run.pid, run.pidStartTime)) {
+				signalJobGroup(run.pid, 'SIGKILL');
+			}
+		}, Math.max(0, run.cancelKillAt - Date.now()));
+		timer.unref();
+		this.#killTimers.set(run.runId, timer);
+	}
+
+	// Adoption: runs a previous scheduler started are finished, watched, or put back in the queue.
+
+	async #adoptRunningJobs(): Promise<void> {
+		for (const run of [...this.#state.running.values()]) {
+			const exitFile = this.#exitFile(run);
+			const pid = run.pid ?? findJobProcess(exitFile);
+			if (pid !== undefined && isProcessAlive(pid, run.pid === undefined ? undefined : run.pidStartTime)) {
+				if (run.pid === undefined) this.#commit([{type: 'run-spawned', runId: run.runId, pid, pidStartTime: undefined}]);
+				this.#adopted.set(run.runId, run);
+				if (run.cancelKillAt !== undefined) this.#armKill(run);
+				continue;
+			}
+
+			const status = readExitFile(exitFile);
+			if (typeof status === 'object') {
+				this.#finish(run, status);
+			} else if (status === 'missing' && run.pid === undefined) {
+				// The scheduler stopped between saving the run and spawning it: it never ran.
+				this.#commit([{type: 'run-abandoned', runId: run.runId}]);
+			} else {
+				this.#finish(run, {exitCode: null, signal: null});
+			}
+		}
+
+		if (this.#adopted.size > 0) {
+			this.#adoptedPoll = setInterval(() => {
+				this.#pollAdopted();
+			}, adoptedPollMs);
+			this.#adoptedPoll.unref();
+		}
+	}
+
+	#pollAdopted(): void {
+		for (const run of this.#adopted.values()) {
+			if (run.pid !== undefined && isProcessAlive(run.pid, run.pidStartTime)) continue;
+			this.#adopted.delete(run.runId);
+			const status = readExitFile(this.#exitFile(run));
+			this.#finish(run, typeof status === 'object' ? status : {exitCode: null, signal: null});
+		}
+
+		if (this.#adopted.size === 0) clearInterval(this.#adoptedPoll);
+	}
+
+	// Helpers.
+
+	/** Applies changes, tells the listeners, and resolves once the changes are on disk. */
+	async #change(changes: StateChange[], events: SchedulerEvent[]): Promise<void> {
+		if (changes.length === 0) return;
+		const saved = this.#store.apply(changes);
+		for (const event of events) this.#emit(event);
+		await saved;
+	}
+
+	/** Applies changes that no caller waits for; a failure to save is reported as an event. */
+	#commit(changes: StateChange[]): void {
+		this.#store.apply(changes).catch((error: Error) => {
+			this.#emit({type: 'error', message: error.message, at: Date.now()});
+		});
+	}
+
+	#emit(event: SchedulerEvent): void {
+		this.#pendingEvents.push(event);
+		if (this.#pendingEvents.length > 1) return;
+		queueMicrotask(() => {
+			const events = this.#pendingEvents;
+			this.#pendingEvents = [];
+			for (const listener of this.#listeners) listener(events);
+		});
+	}
+
+	#exitFile(run: JobRun): string {
+		return join(this.#runsDir, `${run.runId}.exit`);
+	}
+
+	#refuseWhenStopping(): void {
+		if (this.#stopping) throw new UserError('the scheduler is stopping');
+	}
+
+	#refuseDuplicateWorkers(workers: Worker[]): void {
+		const names = new Set<string>();
+		for (const worker of workers) {
+			if (this.#state.workers.has(worker.name) || names.has(worker.name)) {
+				throw new UserError(`worker ${describeString(worker.name)} already exists`);
+			}
+
+			names.add(worker.name);
+		}
+	}
+
+	#existingWorker(name: string): Worker {
+		const worker = this.#state.workers.get(name);
+		if (!worker) throw new UserError(`there is no worker named ${describeString(name)}`);
+		return worker;
+	}
+
+	#refuseUnlessQueued(id: number): void {
+		if (this.#state.queue.has(id)) return;
+		if ([...this.#state.running.values()].some(run => run.id === id)) throw new UserError(`job ${id} is running: use \`jobdeck cancel ${id}\``);
+		throw new UserError(`job ${id} is not queued`);
+	}
+
+	#describeRunsOn(worker: string): string {
+		const ids = [...this.#state.running.values()].filter(run => run.worker === worker).map(run => run.id);
+		return `job${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`;
+	}
+
+	async #lastRunOf(id: number): Promise<FinishedRun | undefined> {
+		const recent = this.#recent.findLast(run => run.id === id);
+		if (recent) return recent;
+		// Older than what is kept in memory: the history file has every run.
+		const all = await readHistoryFrom(this.#store.files.history, 0);
+		return all.findLast(run => run.id === id);
+	}
+}
+
+function checkScriptName(script: string): string {
+	if (typeof script !== 'string' || script.length === 0) throw new UserError('the script is empty');
+	if (script.includes('\0')) throw new UserError('the script name contains a NUL byte');
+	return script;
+}
+
+async function checkDirectory(cwd: string): Promise<string> {
+	if (typeof cwd !== 'string' || !isAbsolute(cwd)) throw new UserError('the job\'s directory must be an absolute path');
+	const info = await stat(cwd).catch(() => undefined);
+	if (!info?.isDirectory()) throw new UserError(`the job's directory ${cwd} does not exist`);
+	return cwd;
+}
+
+async function checkExecutable(script: string): Promise<void> {
+	const info = await stat(script).catch(() => undefined);
+	if (!info) throw new UserError(`script ${script} does not exist`);
+	if (info.isDirectory()) throw new UserError(`script ${script} is a directory, not an executable file`);
+	try {
+		await access(script, constants.X_OK);
+	} catch {
+		throw new UserError(`script ${script} is not executable: run \`chmod +x ${script}\``);
+	}
+}
+
+function sameArgs(left: readonly string[], right: readonly string[]): boolean {
+	return left.length === right.length && left.every((arg, index) => arg === right[index]);
+}

@@ -1,0 +1,146 @@
+import {closeSync, openSync, readdirSync, readFileSync, writeSync} from 'node:fs';
+import {constants} from 'node:os';
+import {execa, type Options} from 'execa';
+
+// A job runs detached, in a process group of its own, so that it outlives
+// the scheduler. Between the scheduler and the job sits a tiny `sh` wrapper
+// whose only work is to note that the job started and, when it ends, to write
+// its exit status to a file: that file tells a restarted scheduler how a job
+// ended while nobody was watching. The wrapper ignores nothing: it traps the
+// signals only to outlive the job and write its status.
+const wrapperScript = 'f=$1; shift; : > "$f"; trap : HUP INT TERM; "$@"; echo $? > "$f"';
+const wrapperName = 'jobdeck-job';
+
+export type ExitStatus = {exitCode: number | null; signal: string | null};
+
+export type LaunchedJob = {
+	pid: number;
+	pidStartTime: number | undefined;
+	/** Resolves when the wrapper has exited, with the signal that killed the wrapper itself, if any. */
+	exited: Promise<string | undefined>;
+};
+
+export type LaunchRequest = {
+	script: string;
+	args: string[];
+	cwd: string;
+	/** Added on top of the scheduler's own environment. */
+	env: Record<string, string>;
+	logFile: string;
+	exitFile: string;
+};
+
+/** Starts a job; returns undefined (with the reason written to its log) when it could not be spawned. */
+export function launchJob(request: LaunchRequest): LaunchedJob | undefined {
+	const logFd = openSync(request.logFile, 'a', 0o600);
+	try {
+		// Raw file descriptors go straight to the child: a piped stream would die with the scheduler.
+		const options: Options = {
+			cwd: request.cwd,
+			env: request.env,
+			detached: true,
+			cleanup: false,
+			reject: false,
+			buffer: false,
+			// execa takes any file descriptor, though its types only list 3 to 9.
+			stdio: ['ignore', logFd as 3, logFd as 3],
+		};
+		const subprocess = execa('/bin/sh', ['-c', wrapperScript, wrapperName, request.exitFile, request.script, ...request.args], options);
+		const {pid} = subprocess;
+		if (pid === undefined) {
+			writeSync(logFd, `jobdeck: could not start ${request.script} in ${request.cwd}\n`);
+			return undefined;
+		}
+
+		subprocess.unref();
+		const exited = subprocess.then(result => result.signal as string | undefined, () => undefined);
+		return {pid, pidStartTime: readProcessStat(pid)?.startTime, exited};
+	} finally {
+		closeSync(logFd);
+	}
+}
+
+/**
+ * The status the wrapper wrote: an exit code, or (as shells report it) 128+N
+ * for a job ended by signal N. 'started' means the wrapper began but never
+ * wrote a status (it was killed); 'missing' means it never ran at all.
+ */
+export function readExitFile(path: string): ExitStatus | 'started' | 'missing' {
+	let text: string;
+	try {
+		text = readFileSync(path, 'utf8').trim();
+	} catch {
+		return 'missing';
+	}
+
+	if (!/^\d+$/.test(text)) return 'started';
+	const code = Number(text);
+	if (code > 128 && code <= 128 + 64) return {exitCode: null, signal: signalName(code - 128)};
+	return {exitCode: code, signal: null};
+}
+
+export function signalName(signalNumber: number): string {
+	for (const [name, number] of Object.entries(constants.signals)) {
+		if (number === signalNumber) return name;
+	}
+
+	return `SIG${signalNumber}`;
+}
+
+type ProcessStat = {state: string; startTime: number};
+
+/** Reads `/proc/<pid>/stat`: the process state letter and its start time in clock ticks since boot. */
+export function readProcessStat(pid: number): ProcessStat | undefined {
+	let text: string;
+	try {
+		text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	} catch {
+		return undefined;
+	}
+
+	// The command name (field 2) may itself contain spaces and parentheses.
+	const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+	return {state: fields[0] ?? '?', startTime: Number(fields[19])};
+}
+
+/**
+ * True while the process runs. A zombie is dead (on these machines nobody may
+ * reap an orphan, so `kill -0` would call it alive), and a pid whose start
+ * time differs is somebody else's process that got the same number.
+ */
+export function isProcessAlive(pid: number, startTime: number | undefined): boolean {
+	const stat = readProcessStat(pid);
+	if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
+	return startTime === undefined || stat.startTime === startTime;
+}
+
+/** Finds a job's wrapper by its exit file, for a run the scheduler spawned but could not note the pid of. */
+export function findJobProcess(exitFile: string): number | undefined {
+	let entries: string[];
+	try {
+		entries = readdirSync('/proc');
+	} catch {
+		return undefined;
+	}
+
+	for (const entry of entries) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+			if (argv[3] === wrapperName && argv[4] === exitFile) return Number(entry);
+		} catch {}
+	}
+
+	return undefined;
+}
+
+/** Sends a signal to the job's whole process group; false when it is already gone. */
+export function signalJobGroup(pid: number, signal: NodeJS.Signals): boolean {
+	try {
+		process.kill(-pid, signal);
+		return true;
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+		throw error;
+	}
+}

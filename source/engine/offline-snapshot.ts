@@ -1,0 +1,25 @@
+import {resolve} from 'node:path';
+import type {SchedulerSnapshot} from '../core/scheduler.js';
+import {readHistoryTail} from './state/history-file.js';
+import {loadState, stateFiles} from './state/state-store.js';
+
+/** The state as saved in a data dir, for `status` and `logs` while no scheduler runs. Changes nothing. */
+export async function readOfflineSnapshot(dataDir: string, finishedCount: number): Promise<SchedulerSnapshot> {
+	const files = stateFiles(resolve(dataDir));
+	const {state} = await loadState(files);
+	const finished = await readHistoryTail(files.history, finishedCount);
+	return {
+		dataDir: resolve(dataDir),
+		logDir: '',
+		running: false,
+		paused: state.paused,
+		workers: [...state.workers.values()],
+		queue: [...state.queue.values()],
+		runningJobs: [...state.running.values()],
+		finished,
+		totals: {
+			done: finished.filter(run => run.outcome === 'succeeded').length,
+			failed: finished.filter(run => run.outcome !== 'succeeded').length,
+		},
+	};
+}

@@ -1,0 +1,201 @@
+import type {FinishedRun, JobRun, QueuedJob, Worker} from '../../core/model.js';
+
+// The scheduler's whole state, and the only way to change it: a StateChange
+// applied by `applyChange`. The engine applies each change live and the store
+// appends it to the journal; after a restart the store replays the journal
+// through the same function, so what was acknowledged is rebuilt exactly.
+
+export type SchedulerState = {
+	nextJobId: number;
+	nextRunId: number;
+	paused: boolean;
+	/** In the order they were added. */
+	workers: Map<string, Worker>;
+	/** First in, first out: a Map keeps insertion order and removes by id in O(1). */
+	queue: Map<number, QueuedJob>;
+	/** By runId. */
+	running: Map<number, JobRun>;
+	/** Jobs running on each worker, derived from `running`. */
+	busySlots: Map<string, number>;
+};
+
+export type StateChange =
+	| {type: 'workers-added'; workers: Worker[]}
+	| {type: 'worker-removed'; name: string}
+	| {type: 'worker-flags'; name: string; removeWhenIdle?: boolean; drained?: boolean}
+	| {type: 'jobs-queued'; jobs: QueuedJob[]}
+	| {type: 'jobs-removed'; ids: number[]}
+	| {type: 'run-started'; run: JobRun}
+	| {type: 'run-spawned'; runId: number; pid: number; pidStartTime: number | undefined}
+	| {type: 'run-cancel-requested'; runId: number; at: number; killAt: number}
+	/** A run the scheduler never managed to spawn goes back to the head of the queue. */
+	| {type: 'run-abandoned'; runId: number}
+	| {type: 'run-finished'; run: FinishedRun}
+	| {type: 'paused'; paused: boolean}
+	| {type: 'state-replaced'; workers: Worker[]; queue: QueuedJob[]; nextJobId: number};
+
+/** What the state file holds: the state as plain JSON. */
+export type StateDocument = {
+	format: 'jobdeck-state';
+	version: 1;
+	/** The last journal entry already folded into this document. */
+	journalSeq: number;
+	nextJobId: number;
+	nextRunId: number;
+	paused: boolean;
+	workers: Worker[];
+	queue: QueuedJob[];
+	running: JobRun[];
+};
+
+export function emptyState(): SchedulerState {
+	return {
+		nextJobId: 1,
+		nextRunId: 1,
+		paused: false,
+		workers: new Map(),
+		queue: new Map(),
+		running: new Map(),
+		busySlots: new Map(),
+	};
+}
+
+export function applyChange(state: SchedulerState, change: StateChange): void {
+	switch (change.type) {
+		case 'workers-added': {
+			for (const worker of change.workers) state.workers.set(worker.name, worker);
+			break;
+		}
+
+		case 'worker-removed': {
+			state.workers.delete(change.name);
+			break;
+		}
+
+		case 'worker-flags': {
+			const worker = state.workers.get(change.name);
+			if (!worker) break;
+			if (change.removeWhenIdle !== undefined) worker.removeWhenIdle = change.removeWhenIdle;
+			if (change.drained !== undefined) worker.drained = change.drained;
+			break;
+		}
+
+		case 'jobs-queued': {
+			for (const job of change.jobs) {
+				state.queue.set(job.id, job);
+				state.nextJobId = Math.max(state.nextJobId, job.id + 1);
+			}
+
+			break;
+		}
+
+		case 'jobs-removed': {
+			for (const id of change.ids) state.queue.delete(id);
+			break;
+		}
+
+		case 'run-started': {
+			const {run} = change;
+			state.queue.delete(run.id);
+			state.running.set(run.runId, run);
+			state.nextRunId = Math.max(state.nextRunId, run.runId + 1);
+			state.busySlots.set(run.worker, (state.busySlots.get(run.worker) ?? 0) + 1);
+			break;
+		}
+
+		case 'run-spawned': {
+			const run = state.running.get(change.runId);
+			if (!run) break;
+			run.pid = change.pid;
+			if (change.pidStartTime !== undefined) run.pidStartTime = change.pidStartTime;
+			break;
+		}
+
+		case 'run-cancel-requested': {
+			const run = state.running.get(change.runId);
+			if (!run) break;
+			run.cancelRequestedAt = change.at;
+			run.cancelKillAt = change.killAt;
+			break;
+		}
+
+		case 'run-abandoned': {
+			const run = state.running.get(change.runId);
+			if (!run) break;
+			releaseRun(state, run);
+			const {runId, worker, startedAt, logFile, pid, pidStartTime, cancelRequestedAt, cancelKillAt, ...job} = run;
+			state.queue = new Map([[job.id, job], ...state.queue]);
+			break;
+		}
+
+		case 'run-finished': {
+			const run = state.running.get(change.run.runId);
+			if (!run) break;
+			releaseRun(state, run);
+			const worker = state.workers.get(run.worker);
+			if (!worker) break;
+			if (change.run.outcome === 'succeeded') worker.jobsDone++;
+			else worker.jobsFailed++;
+			if (worker.removeWhenIdle && !state.busySlots.has(worker.name)) state.workers.delete(worker.name);
+			break;
+		}
+
+		case 'paused': {
+			state.paused = change.paused;
+			break;
+		}
+
+		case 'state-replaced': {
+			state.workers = new Map(change.workers.map(worker => [worker.name, worker]));
+			state.queue = new Map(change.queue.map(job => [job.id, job]));
+			state.nextJobId = Math.max(state.nextJobId, change.nextJobId);
+			break;
+		}
+	}
+}
+
+function releaseRun(state: SchedulerState, run: JobRun): void {
+	state.running.delete(run.runId);
+	const busy = (state.busySlots.get(run.worker) ?? 1) - 1;
+	if (busy > 0) state.busySlots.set(run.worker, busy);
+	else state.busySlots.delete(run.worker);
+}
+
+export function stateFromDocument(document: StateDocument): SchedulerState {
+	const state = emptyState();
+	state.nextJobId = document.nextJobId;
+	state.nextRunId = document.nextRunId;
+	state.paused = document.paused;
+	for (const worker of document.workers) state.workers.set(worker.name, worker);
+	for (const job of document.queue) state.queue.set(job.id, job);
+	for (const run of document.running) {
+		state.running.set(run.runId, run);
+		state.busySlots.set(run.worker, (state.busySlots.get(run.worker) ?? 0) + 1);
+	}
+
+	return state;
+}
+
+export function documentFromState(state: SchedulerState, journalSeq: number): StateDocument {
+	return {
+		format: 'jobdeck-state',
+		version: 1,
+		journalSeq,
+		nextJobId: state.nextJobId,
+		nextRunId: state.nextRunId,
+		paused: state.paused,
+		workers: [...state.workers.values()],
+		queue: [...state.queue.values()],
+		running: [...state.running.values()],
+	};
+}
+
+export function isStateDocument(value: unknown): value is StateDocument {
+	if (typeof value !== 'object' || value === null) return false;
+	const document = value as Partial<StateDocument>;
+	return document.format === 'jobdeck-state'
+		&& typeof document.journalSeq === 'number'
+		&& Array.isArray(document.workers)
+		&& Array.isArray(document.queue)
+		&& Array.isArray(document.running);
+}

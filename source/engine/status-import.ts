@@ -1,0 +1,100 @@
+import type {EnvVars} from '../core/model.js';
+import type {NewJob, NewWorker} from '../core/scheduler.js';
+import {UserError} from '../core/user-error.js';
+import {checkEnv, parseEnvAssignments} from '../core/validation.js';
+
+// `load-status` reads two shapes: our own `status --json`, and the status
+// JSON of the Python tool jobdeck descends from, so that its users can move
+// their workers and waiting jobs over in one command.
+
+export type ImportedStatus = {
+	workers: NewWorker[];
+	/** Waiting jobs first, then the jobs that were running when the status was saved (they run again). */
+	jobs: NewJob[];
+	requeuedRunning: number;
+};
+
+export function parseStatus(status: unknown, cwd: string): ImportedStatus {
+	if (typeof status !== 'object' || status === null || Array.isArray(status)) {
+		throw new UserError('the status is not a JSON object');
+	}
+
+	const record = status as Record<string, unknown>;
+	if ('job_waitlist' in record || 'slaves' in record) return parseOriginalStatus(record, cwd);
+	if ('workers' in record && 'queue' in record) return parseJobdeckStatus(record, cwd);
+	throw new UserError('the status has neither "workers" and "queue" (jobdeck) nor "job_waitlist" and "slaves" (the original cli.py)');
+}
+
+function parseJobdeckStatus(status: Record<string, unknown>, cwd: string): ImportedStatus {
+	const workers = list(status['workers'], 'workers').map((entry, index): NewWorker => {
+		const worker = object(entry, `workers[${index}]`);
+		return {name: string(worker['name'], `workers[${index}].name`), slots: worker['slots'] as number | undefined, env: checkEnv(worker['env'])};
+	});
+	const toJob = (where: string) => (entry: unknown, index: number): NewJob => {
+		const job = object(entry, `${where}[${index}]`);
+		return {
+			script: string(job['script'], `${where}[${index}].script`),
+			args: list(job['args'] ?? [], `${where}[${index}].args`).map((arg, argIndex) => string(arg, `${where}[${index}].args[${argIndex}]`)),
+			env: checkEnv(job['env']),
+			cwd: typeof job['cwd'] === 'string' ? job['cwd'] : cwd,
+		};
+	};
+
+	const queued = list(status['queue'], 'queue').map(toJob('queue'));
+	const running = list(status['running'] ?? [], 'running').map(toJob('running'));
+	return {workers, jobs: [...running, ...queued], requeuedRunning: running.length};
+}
+
+function parseOriginalStatus(status: Record<string, unknown>, cwd: string): ImportedStatus {
+	const jobs: NewJob[] = [];
+	const workers: NewWorker[] = [];
+	for (const [index, entry] of list(status['slaves'] ?? [], 'slaves').entries()) {
+		const slave = object(entry, `slaves[${index}]`);
+		const runningJob = slave['running_job'];
+		if (runningJob !== null && runningJob !== undefined) {
+			const job = object(runningJob, `slaves[${index}].running_job`);
+			jobs.push(originalCommand(job['script'], job['envs'], `slaves[${index}].running_job`, cwd));
+		}
+
+		// A worker that was to go once its job ended has nothing left to do here.
+		if (slave['remove_after_finish'] === true) continue;
+		workers.push({name: string(slave['ip'], `slaves[${index}].ip`), env: originalEnv(slave['envs'])});
+	}
+
+	const requeuedRunning = jobs.length;
+	for (const [index, entry] of list(status['job_waitlist'] ?? [], 'job_waitlist').entries()) {
+		const where = `job_waitlist[${index}]`;
+		const item = list(entry, where);
+		// Either [script, args…] or [[script, args…], [NAME=VALUE…]].
+		jobs.push(Array.isArray(item[0]) ? originalCommand(item[0], item[1] ?? [], where, cwd) : originalCommand(item, [], where, cwd));
+	}
+
+	return {workers, jobs, requeuedRunning};
+}
+
+function originalCommand(command: unknown, env: unknown, where: string, cwd: string): NewJob {
+	const [script, ...args] = list(command, where).map((part, index) => string(part, `${where}[${index}]`));
+	if (script === undefined) throw new UserError(`${where} has no script`);
+	return {script, args, env: originalEnv(env), cwd};
+}
+
+/** The original kept env as an object on workers and as NAME=VALUE strings on jobs. */
+function originalEnv(env: unknown): EnvVars {
+	if (Array.isArray(env)) return parseEnvAssignments(env.map((entry, index) => string(entry, `env[${index}]`)));
+	return checkEnv(env);
+}
+
+function list(value: unknown, where: string): unknown[] {
+	if (!Array.isArray(value)) throw new UserError(`${where} must be a list`);
+	return value;
+}
+
+function object(value: unknown, where: string): Record<string, unknown> {
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${where} must be an object`);
+	return value as Record<string, unknown>;
+}
+
+function string(value: unknown, where: string): string {
+	if (typeof value !== 'string') throw new UserError(`${where} must be a string`);
+	return value;
+}
