@@ -167,6 +167,20 @@ for (const [name, description] of [
 		});
 }
 
+program.command('demo')
+	.description('try jobdeck with no cluster: the UI on a throwaway data dir, local workers and a few dozen example jobs')
+	.option('--workers <n>', 'local workers', '4')
+	.option('--jobs <n>', 'example jobs', '36')
+	.action(async (options: {workers: string; jobs: string}) => {
+		const {demo} = await import('./cli/commands/demo.js');
+		await demo({workers: checkCount(options.workers, '--workers'), jobs: checkCount(options.jobs, '--jobs')});
+	});
+
+function checkCount(text: string, flag: string): number {
+	if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 100_000) program.error(`jobdeck: ${flag} must be a whole number from 1 to 100000`);
+	return Number(text);
+}
+
 try {
 	await program.parseAsync();
 } catch (error) {
