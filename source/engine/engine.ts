@@ -150,7 +150,9 @@ export class Engine implements Scheduler {
 			this.#refuseDuplicateWorkers(workers);
 		}
 
-		await this.#change([{type: 'workers-added', workers}], [{type: 'workers-added', workers, at: now}]);
+		const saved = this.#change([{type: 'workers-added', workers}], [{type: 'workers-added', workers, at: now}]);
+		this.#scheduleDispatch();
+		await saved;
 		return workers;
 	}
 

@@ -1,6 +1,6 @@
-import {chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {join, resolve} from 'node:path';
+import {dirname, join, resolve} from 'node:path';
 import {execa, type ResultPromise} from 'execa';
 
 // Test helpers that drive the real thing: the built `jobdeck` command line
@@ -86,6 +86,7 @@ export function createSandbox(prefix = 'jobdeck-test-'): Sandbox {
 		},
 		script(name, text) {
 			const path = join(dir, name);
+			mkdirSync(dirname(path), {recursive: true});
 			writeFileSync(path, text);
 			chmodSync(path, 0o755);
 			return path;
