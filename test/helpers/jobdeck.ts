@@ -46,6 +46,7 @@ export function createSandbox(prefix = 'jobdeck-test-'): Sandbox {
 			env: {JOBDECK_DATA_DIR: dataDir, ...options.env},
 			reject: false,
 			input: options.input,
+			stripFinalNewline: false,
 			stdin: options.input === undefined ? 'ignore' : undefined,
 			timeout: 60_000,
 		});

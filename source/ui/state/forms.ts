@@ -1,0 +1,101 @@
+import type {AddWorkersRequest, NewJob} from '../../core/scheduler.js';
+import {UserError} from '../../core/user-error.js';
+import {checkArgs, checkSlots, checkWorkerName, parseEnvAssignments} from '../../core/validation.js';
+import {splitArguments} from './arguments.js';
+
+// The two forms, `w` add workers and `a` add a job: their fields, the state
+// of a form being filled in, and the requests they turn into. The requests
+// are checked with the command line's own functions, so a form refuses the
+// same input with the same words, before anything reaches the scheduler.
+
+export type FormKind = 'add-worker' | 'add-job';
+
+export type FormField = {
+	readonly name: string;
+	readonly label: string;
+	readonly kind: 'text' | 'toggle';
+	readonly placeholder?: string;
+};
+
+export const formFields: Record<FormKind, readonly FormField[]> = {
+	'add-worker': [
+		{name: 'names', label: 'Names', kind: 'text', placeholder: 'node01 node02 (space separated)'},
+		{name: 'env', label: 'Env', kind: 'text', placeholder: 'NAME=VALUE … (optional)'},
+		{name: 'slots', label: 'Slots', kind: 'text', placeholder: '1'},
+		{name: 'skipSshCheck', label: 'Skip ssh check', kind: 'toggle'},
+	],
+	'add-job': [
+		{name: 'script', label: 'Script', kind: 'text', placeholder: './train.sh (relative to the directory jobdeck started in)'},
+		{name: 'args', label: 'Arguments', kind: 'text', placeholder: '--lr 0.1 "two words" (optional, no shell)'},
+		{name: 'env', label: 'Env', kind: 'text', placeholder: 'NAME=VALUE … (optional)'},
+	],
+};
+
+export type FormState = {
+	readonly kind: FormKind;
+	readonly values: Readonly<Record<string, string>>;
+	readonly toggles: Readonly<Record<string, boolean>>;
+	/** Index into the form's fields. */
+	readonly focus: number;
+	readonly error?: string;
+	readonly submitting: boolean;
+};
+
+export type FormAction =
+	| {type: 'set-value'; name: string; value: string}
+	| {type: 'toggle'}
+	| {type: 'move-focus'; delta: number}
+	| {type: 'submitting'}
+	| {type: 'failed'; message: string};
+
+export function newForm(kind: FormKind): FormState {
+	return {kind, values: {}, toggles: {}, focus: 0, submitting: false};
+}
+
+export function formReducer(form: FormState, action: FormAction): FormState {
+	const fields = formFields[form.kind];
+	switch (action.type) {
+		case 'set-value': {
+			return {...form, values: {...form.values, [action.name]: action.value}, error: undefined};
+		}
+
+		case 'toggle': {
+			const field = fields[form.focus];
+			if (field?.kind !== 'toggle') return form;
+			return {...form, toggles: {...form.toggles, [field.name]: !form.toggles[field.name]}};
+		}
+
+		case 'move-focus': {
+			return {...form, focus: (form.focus + action.delta + fields.length) % fields.length};
+		}
+
+		case 'submitting': {
+			return {...form, submitting: true, error: undefined};
+		}
+
+		case 'failed': {
+			return {...form, submitting: false, error: action.message};
+		}
+	}
+}
+
+export function focusedField(form: FormState): FormField | undefined {
+	return formFields[form.kind][form.focus];
+}
+
+export function addWorkersRequest(form: FormState): AddWorkersRequest {
+	const names = splitArguments(form.values['names'] ?? '').map(name => checkWorkerName(name));
+	if (names.length === 0) throw new UserError('no worker name given');
+	const slotsText = (form.values['slots'] ?? '').trim();
+	const slots = checkSlots(slotsText === '' ? 1 : slotsText);
+	const env = parseEnvAssignments(splitArguments(form.values['env'] ?? ''));
+	return {workers: names.map(name => ({name, slots, env})), skipSshCheck: form.toggles['skipSshCheck'] === true};
+}
+
+export function newJobFromForm(form: FormState, cwd: string): NewJob {
+	const script = (form.values['script'] ?? '').trim();
+	if (script.length === 0) throw new UserError('the script is empty');
+	const args = checkArgs(splitArguments(form.values['args'] ?? ''));
+	const env = parseEnvAssignments(splitArguments(form.values['env'] ?? ''));
+	return {script, args, env, cwd};
+}

@@ -1,0 +1,84 @@
+import {writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+import {addJob, createSandbox, statusOf, waitFor, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
+
+let sandbox: Sandbox;
+
+beforeEach(() => {
+	sandbox = createSandbox();
+});
+
+afterEach(async () => {
+	await sandbox.cleanup();
+});
+
+describe('status', () => {
+	it('shows queue, workers, running and finished jobs as a table and as JSON, also with the scheduler stopped', async () => {
+		sandbox.script('hold.sh', '#!/bin/sh\necho started\nwhile [ ! -e release ]; do sleep 0.05; done\n');
+		sandbox.script('fail.sh', '#!/bin/sh\nexit 2\n');
+		await sandbox.startScheduler();
+		await sandbox.run(['add-worker', '--skip-ssh-check', '-e', 'K=v', 'w1']);
+		const failed = await addJob(sandbox, ['./fail.sh']);
+		await waitForStatus(sandbox, view => view.finished.length === 1);
+		const running = await addJob(sandbox, ['./hold.sh']);
+		const queued = await addJob(sandbox, ['-e', 'A=1', './hold.sh', 'x y']);
+		const view = await waitForStatus(sandbox, status => status.running.some(run => run.pid !== undefined));
+
+		expect(view.scheduler).toMatchObject({running: true, paused: false});
+		expect(view.workers).toEqual([expect.objectContaining({name: 'w1', state: 'busy', slots: 1, env: {K: 'v'}, runningJobs: [running]})]);
+		expect(view.queue).toEqual([expect.objectContaining({id: queued, script: join(sandbox.dir, 'hold.sh'), args: ['x y'], env: {A: '1'}})]);
+		expect(view.running).toEqual([expect.objectContaining({id: running, worker: 'w1', runId: expect.any(Number), pid: expect.any(Number), logFile: expect.stringContaining('job_'), startedAt: expect.any(Number)})]);
+		expect(view.finished).toEqual([expect.objectContaining({id: failed, worker: 'w1', runId: expect.any(Number), exitCode: 2, signal: null, startedAt: expect.any(Number), endedAt: expect.any(Number), logFile: expect.any(String)})]);
+
+		const table = await sandbox.run(['status']);
+		expect(table.exitCode).toBe(0);
+		expect(table.stdout).toMatch(/^scheduler: running/);
+		expect(table.stdout).toMatch(/w1\s+busy\s+1\/1/);
+		expect(table.stdout).toMatch(new RegExp(`${queued}\\s+\\d+s\\s+\\./hold\\.sh 'x y'`));
+		expect(table.stdout).toMatch(new RegExp(`${failed}\\s+\\d+\\s+w1\\s+exit 2`));
+
+		await sandbox.run(['stop']);
+		const offline = await waitFor(async () => {
+			const status = await statusOf(sandbox);
+			return status.scheduler.running ? undefined : status;
+		});
+		expect(offline.queue.map(job => job.id)).toEqual([queued]);
+		expect(offline.running.map(run => run.id)).toEqual([running]);
+		expect((await sandbox.run(['status'])).stdout).toMatch(/^scheduler: stopped/);
+		writeFileSync(join(sandbox.dir, 'release'), '');
+	});
+
+	it('works on a data dir where no scheduler ever ran', async () => {
+		const view = await statusOf(sandbox);
+		expect(view).toMatchObject({scheduler: {running: false}, workers: [], queue: [], running: [], finished: []});
+	});
+});
+
+describe('logs', () => {
+	it('prints a job\'s output, and -f follows it until the job ends', async () => {
+		sandbox.script('talk.sh', '#!/bin/sh\necho one\nwhile [ ! -e go ]; do sleep 0.05; done\necho two\necho err >&2\nexit 0\n');
+		await sandbox.startScheduler();
+		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
+		const id = await addJob(sandbox, ['./talk.sh']);
+		await waitForStatus(sandbox, view => view.running.some(run => run.pid !== undefined));
+		await waitFor(async () => (await sandbox.run(['logs', String(id)])).stdout === 'one\n');
+
+		const follow = sandbox.run(['logs', '-f', String(id)]);
+		await new Promise(resolve => {
+			setTimeout(resolve, 500);
+		});
+		writeFileSync(join(sandbox.dir, 'go'), '');
+		const followed = await follow;
+		expect(followed.exitCode).toBe(0);
+		expect(followed.stdout).toBe('one\ntwo\nerr\n');
+		expect((await sandbox.run(['logs', String(id)])).stdout).toBe('one\ntwo\nerr\n');
+
+		await sandbox.run(['stop']);
+		await waitFor(async () => !(await statusOf(sandbox)).scheduler.running);
+		expect((await sandbox.run(['logs', String(id)])).stdout).toBe('one\ntwo\nerr\n');
+		const unknown = await sandbox.run(['logs', '999']);
+		expect(unknown.exitCode).not.toBe(0);
+		expect(unknown.stderr).toMatch(/there is no job 999/);
+	});
+});
