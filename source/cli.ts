@@ -89,11 +89,13 @@ for (const name of ['add-job', 'add_job']) {
 		.argument('<script>', 'an executable, resolved against this directory')
 		.argument('[args...]', 'passed to the script untouched')
 		.option('-e, --env <NAME=VALUE>', 'env for this job (repeatable)', collect, [])
+		.addOption(new Option('--each', 'one job per argument: SCRIPT ARG1, SCRIPT ARG2, …').conflicts('fromFile'))
+		.option('--from-file <list>', 'one job per line of LIST (- for stdin): SCRIPT ARGS followed by the line\'s words (split without a shell)')
 		// Everything after SCRIPT belongs to the script, even what looks like our own flags.
 		.passThroughOptions()
-		.action(async (script: string, args: string[], options: DataDirOptions & {env: string[]}) => {
+		.action(async (script: string, args: string[], options: DataDirOptions & {env: string[]; each?: boolean; fromFile?: string}) => {
 			const {addJob} = await import('./cli/commands/jobs.js');
-			await addJob(dataDirOf(options), script, args, options.env);
+			await addJob(dataDirOf(options), script, args, options);
 		});
 }
 

@@ -188,3 +188,30 @@ it('records each job\'s true exit code and keeps the scheduler printing one line
 	expect(status.workers[0]).toMatchObject({jobsDone: 1, jobsFailed: 4});
 	await scheduler.waitForOutput(new RegExp(`finished job ${ids[3]} on w1 \\(JOB_ID \\d+\\): exit 42`));
 });
+
+describe('bulk submission', () => {
+	it('--each queues one job per argument and prints their ids', async () => {
+		sandbox.script('job.sh', '#!/bin/sh\n');
+		await sandbox.run(['pause']);
+		const result = await sandbox.run(['add-job', '--each', './job.sh', 'a.txt', 'b c.txt', '--flag']);
+		expect(result.exitCode).toBe(0);
+		const ids = result.stdout.trim().split('\n').map(Number);
+		const {queue} = await statusOf(sandbox);
+		expect(queue.map(job => [job.id, job.args])).toEqual([[ids[0], ['a.txt']], [ids[1], ['b c.txt']], [ids[2], ['--flag']]]);
+	});
+
+	it('--from-file queues one job per line, splitting words without a shell, also from stdin', async () => {
+		sandbox.script('job.sh', '#!/bin/sh\n');
+		await sandbox.run(['pause']);
+		const {writeFileSync} = await import('node:fs');
+		writeFileSync(join(sandbox.dir, 'list.txt'), 'one\n\n"two words" three\n\'$(rm -rf /)\' `x` *\n');
+		expect((await sandbox.run(['add-job', '--from-file', 'list.txt', './job.sh', 'fixed'])).exitCode).toBe(0);
+		expect((await sandbox.run(['add-job', '--from-file', '-', './job.sh'], {input: 'from stdin\n'})).exitCode).toBe(0);
+		const {queue} = await statusOf(sandbox);
+		expect(queue.map(job => job.args)).toEqual([['fixed', 'one'], ['fixed', 'two words', 'three'], ['fixed', '$(rm -rf /)', '`x`', '*'], ['from', 'stdin']]);
+		const unclosed = await sandbox.run(['add-job', '--from-file', '-', './job.sh'], {input: 'ok\n"never closed\n'});
+		expect(unclosed.exitCode).not.toBe(0);
+		expect(unclosed.stderr).toMatch(/line 2: the arguments have an unclosed " quote/);
+		expect((await statusOf(sandbox)).queue).toHaveLength(4);
+	});
+});

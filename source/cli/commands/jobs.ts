@@ -1,12 +1,62 @@
+import {readFile} from 'node:fs/promises';
+import {splitArguments} from '../../core/arguments.js';
 import {parseDuration, parseEnvAssignments, parseJobId} from '../../core/validation.js';
 import {UserError} from '../../core/user-error.js';
 import {withScheduler} from '../connect.js';
 
-export async function addJob(dataDir: string, script: string, args: string[], envAssignments: string[]): Promise<void> {
-	const env = parseEnvAssignments(envAssignments);
-	const jobs = await withScheduler(dataDir, async scheduler => scheduler.addJobs([{script, args, env, cwd: process.cwd()}]));
+export type AddJobOptions = {
+	env: string[];
+	/** One job per argument. */
+	each?: boolean;
+	/** One job per line of this file (- for stdin). */
+	fromFile?: string;
+};
+
+export async function addJob(dataDir: string, script: string, args: string[], options: AddJobOptions): Promise<void> {
+	const env = parseEnvAssignments(options.env);
+	const cwd = process.cwd();
+	let argLists: string[][] = [args];
+	if (options.each) {
+		if (args.length === 0) throw new UserError('--each needs at least one argument after SCRIPT');
+		argLists = args.map(arg => [arg]);
+	} else if (options.fromFile !== undefined) {
+		argLists = (await readJobLines(options.fromFile)).map(line => [...args, ...line]);
+		if (argLists.length === 0) throw new UserError(`${options.fromFile === '-' ? 'standard input' : options.fromFile} has no job lines`);
+	}
+
+	// One request, so the scheduler saves the whole batch in one write.
+	const jobs = await withScheduler(dataDir, async scheduler => scheduler.addJobs(argLists.map(jobArgs => ({script, args: jobArgs, env, cwd}))));
 	// Just the ids, one a line, so that scripts can chain on them.
-	for (const job of jobs) console.log(job.id);
+	process.stdout.write(jobs.map(job => job.id).join('\n') + '\n');
+}
+
+/** Each non-empty line is one job's arguments, split like a shell would split words, but nothing is expanded. */
+async function readJobLines(file: string): Promise<string[][]> {
+	let text: string;
+	try {
+		text = file === '-' ? await readStream(process.stdin) : await readFile(file, 'utf8');
+	} catch (error) {
+		throw new UserError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+	}
+
+	const lines = text.split('\n');
+	const argLists: string[][] = [];
+	for (const [index, line] of lines.entries()) {
+		if (line.trim() === '') continue;
+		try {
+			argLists.push(splitArguments(line));
+		} catch (error) {
+			throw new UserError(`${file} line ${index + 1}: ${(error as Error).message}`);
+		}
+	}
+
+	return argLists;
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+	const chunks: Buffer[] = [];
+	for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+	return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function removeJobs(dataDir: string, script: string | undefined, args: string[], ids: string[] | undefined): Promise<void> {

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Dispatch benchmark: N no-op jobs over 8 one-slot workers through a real
+// headless scheduler, from the moment the queue is released to the last
+// recorded finish, next to `xargs -P8` (the fork/exec floor) and, when they
+// are installed, GNU parallel and task-spooler, all measured in this run.
+//
+//   node bench/dispatch.mjs [--jobs 2000] [--workers 8] [--command /bin/true]
+import {execFileSync, spawn, spawnSync} from 'node:child_process';
+import {mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join, resolve} from 'node:path';
+import {parseArgs} from 'node:util';
+
+const {values} = parseArgs({options: {
+	jobs: {type: 'string', default: '2000'},
+	workers: {type: 'string', default: '8'},
+	command: {type: 'string', default: '/bin/true'},
+}});
+const jobCount = Number(values.jobs);
+const workerCount = Number(values.workers);
+const cli = resolve(import.meta.dirname, '../dist/cli.js');
+
+function jobdeck(dataDir, args, cwd) {
+	return execFileSync('node', [cli, ...args, '--data-dir', dataDir], {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']});
+}
+
+async function measureJobdeck() {
+	const dir = mkdtempSync(join(tmpdir(), 'jobdeck-bench-'));
+	const dataDir = join(dir, '.data');
+	const scheduler = spawn('node', [cli, 'start', '--headless', '--json', '--data-dir', dataDir, '--log-dir', join(dir, 'logs')], {cwd: dir, stdio: ['ignore', 'pipe', 'inherit']});
+	let finished = 0;
+	let lastFinishAt = 0;
+	let onAllFinished;
+	const allFinished = new Promise(resolveFinished => {
+		onAllFinished = resolveFinished;
+	});
+	let partial = '';
+	let onStarted;
+	const started = new Promise(resolveStarted => {
+		onStarted = resolveStarted;
+	});
+	scheduler.stdout.setEncoding('utf8');
+	scheduler.stdout.on('data', chunk => {
+		const lines = (partial + chunk).split('\n');
+		partial = lines.pop();
+		for (const line of lines) {
+			const event = JSON.parse(line);
+			if (event.type === 'started') onStarted();
+			if (event.type === 'job-finished') {
+				finished++;
+				lastFinishAt = event.at;
+				if (finished === jobCount) onAllFinished();
+			}
+		}
+	});
+	await started;
+	jobdeck(dataDir, ['pause'], dir);
+	jobdeck(dataDir, ['add-worker', '--skip-ssh-check', ...Array.from({length: workerCount}, (_, index) => `worker-${index + 1}`)], dir);
+	jobdeck(dataDir, ['add-job', '--each', values.command, ...Array.from({length: jobCount}, (_, index) => String(index + 1))], dir);
+	const releasedAt = Date.now();
+	jobdeck(dataDir, ['resume'], dir);
+	await allFinished;
+	const seconds = (lastFinishAt - releasedAt) / 1000;
+	jobdeck(dataDir, ['stop'], dir);
+	await new Promise(resolveExit => {
+		scheduler.on('exit', resolveExit);
+	});
+	rmSync(dir, {recursive: true, force: true});
+	return seconds;
+}
+
+function measureCommand(command, args, input) {
+	const startedAt = process.hrtime.bigint();
+	const result = spawnSync(command, args, {input, stdio: ['pipe', 'ignore', 'inherit']});
+	if (result.status !== 0) throw new Error(`${command} failed`);
+	return Number(process.hrtime.bigint() - startedAt) / 1e9;
+}
+
+const has = command => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+const numbers = Array.from({length: jobCount}, (_, index) => String(index + 1)).join('\n') + '\n';
+
+const results = [];
+results.push({name: `xargs -P${workerCount} (fork/exec floor)`, seconds: measureCommand('xargs', [`-P${workerCount}`, '-n1', values.command], numbers)});
+if (has('parallel')) results.push({name: `GNU parallel -j${workerCount}`, seconds: measureCommand('parallel', [`-j${workerCount}`, values.command], numbers)});
+else results.push({name: 'GNU parallel', skipped: 'not installed (apt-get install parallel)'});
+results.push({name: `jobdeck, ${workerCount} one-slot workers`, seconds: await measureJobdeck()});
+
+const floor = results[0].seconds;
+console.log(`${jobCount} jobs of ${values.command}, ${workerCount} slots, on ${process.platform} with node ${process.version}`);
+console.log('tool'.padEnd(40) + 'wall'.padStart(10) + 'per job'.padStart(12) + 'jobs/s'.padStart(10) + 'vs xargs'.padStart(10));
+for (const result of results) {
+	if (result.skipped) {
+		console.log(`${result.name.padEnd(40)}  skipped: ${result.skipped}`);
+		continue;
+	}
+
+	console.log(result.name.padEnd(40)
+		+ `${result.seconds.toFixed(2)} s`.padStart(10)
+		+ `${(result.seconds * 1000 / jobCount).toFixed(2)} ms`.padStart(12)
+		+ String(Math.round(jobCount / result.seconds)).padStart(10)
+		+ `${(result.seconds / floor).toFixed(2)}x`.padStart(10));
+}
