@@ -1,5 +1,5 @@
 import {constants} from 'node:fs';
-import {access, chmod, mkdir, stat, unlink} from 'node:fs/promises';
+import {access, chmod, mkdir, readdir, stat, unlink} from 'node:fs/promises';
 import {isAbsolute, join, resolve} from 'node:path';
 import type {FinishedRun, JobRun, QueuedJob, Worker} from '../core/model.js';
 import {runOutcome} from '../core/model.js';
@@ -24,6 +24,7 @@ import {
 	readExitFile,
 	signalJobGroup,
 	type ExitStatus,
+	type LaunchedJob,
 } from './job-process.js';
 import {probeWorker} from './ssh-probe.js';
 import {readHistoryFrom, readHistoryTail} from './state/history-file.js';
@@ -199,15 +200,8 @@ export class Engine implements Scheduler {
 	async addJobs(newJobs: NewJob[]): Promise<QueuedJob[]> {
 		this.#refuseWhenStopping();
 		if (newJobs.length === 0) throw new UserError('no job given');
-		const checkedScripts = new Map<string, Promise<void>>();
+		const checked = await checkNewJobs(newJobs);
 		const now = Date.now();
-		const checked = await Promise.all(newJobs.map(async job => {
-			const cwd = await checkDirectory(job.cwd);
-			const script = resolve(cwd, checkScriptName(job.script));
-			if (!checkedScripts.has(script)) checkedScripts.set(script, checkExecutable(script));
-			await checkedScripts.get(script);
-			return {script, args: checkArgs(job.args), env: checkEnv(job.env), cwd};
-		}));
 		// Ids are handed out only after every job passed its checks, and with no await in between.
 		let id = this.#state.nextJobId;
 		const jobs: QueuedJob[] = checked.map(job => ({id: id++, ...job, queuedAt: now}));
@@ -310,12 +304,7 @@ export class Engine implements Scheduler {
 			names.add(worker.name);
 		}
 
-		const checked = await Promise.all(imported.jobs.map(async job => {
-			const jobCwd = await checkDirectory(job.cwd);
-			const script = resolve(jobCwd, checkScriptName(job.script));
-			await checkExecutable(script);
-			return {script, args: checkArgs(job.args), env: checkEnv(job.env), cwd: jobCwd};
-		}));
+		const checked = await checkNewJobs(imported.jobs);
 		let id = this.#state.nextJobId;
 		const queue = checked.map(job => ({id: id++, ...job, queuedAt: now}));
 		const saved = this.#change([{type: 'state-replaced', workers, queue, nextJobId: id}], [{type: 'state-loaded', at: now}]);
@@ -390,20 +379,27 @@ export class Engine implements Scheduler {
 
 	#spawn(run: JobRun): void {
 		const worker = this.#state.workers.get(run.worker);
-		const launched = launchJob({
-			script: run.script,
-			args: run.args,
-			cwd: run.cwd,
-			env: {
-				...worker?.env,
-				...run.env,
-				JOB_ID: String(run.runId),
-				SLAVE_IP: run.worker,
-				WORKER: run.worker,
-			},
-			logFile: run.logFile,
-			exitFile: this.#exitFile(run),
-		});
+		let launched: LaunchedJob | undefined;
+		try {
+			launched = launchJob({
+				script: run.script,
+				args: run.args,
+				cwd: run.cwd,
+				env: {
+					...worker?.env,
+					...run.env,
+					JOB_ID: String(run.runId),
+					SLAVE_IP: run.worker,
+					WORKER: run.worker,
+				},
+				logFile: run.logFile,
+				exitFile: this.#exitFile(run),
+			});
+		} catch (error) {
+			// Its log file could not be opened (the log dir was removed, the disk is full…).
+			this.#emit({type: 'error', message: `job ${run.id} could not start: ${(error as Error).message}`, at: Date.now()});
+		}
+
 		if (!launched) {
 			this.#finish(run, {exitCode: 127, signal: null});
 			return;
@@ -498,12 +494,21 @@ export class Engine implements Scheduler {
 			}
 		}
 
+		await this.#removeStaleExitFiles();
 		if (this.#adopted.size > 0) {
 			this.#adoptedPoll = setInterval(() => {
 				this.#pollAdopted();
 			}, adoptedPollMs);
 			this.#adoptedPoll.unref();
 		}
+	}
+
+	/** Exit files of runs already recorded (a crash came between the record and the clean-up). */
+	async #removeStaleExitFiles(): Promise<void> {
+		const files = await readdir(this.#runsDir).catch(() => []);
+		await Promise.all(files
+			.filter(file => file.endsWith('.exit') && !this.#state.running.has(Number(file.slice(0, -'.exit'.length))))
+			.map(async file => unlink(join(this.#runsDir, file)).catch(() => undefined)));
 	}
 
 	#pollAdopted(): void {
@@ -587,6 +592,22 @@ export class Engine implements Scheduler {
 		const all = await readHistoryFrom(this.#store.files.history, 0);
 		return all.findLast(run => run.id === id);
 	}
+}
+
+/** Checks jobs before any is queued; a batch shares one check per directory and per script. */
+async function checkNewJobs(newJobs: NewJob[]): Promise<Array<Omit<QueuedJob, 'id' | 'queuedAt'>>> {
+	const checks = new Map<string, Promise<unknown>>();
+	const once = async (key: string, check: () => Promise<unknown>) => {
+		if (!checks.has(key)) checks.set(key, check());
+		return checks.get(key);
+	};
+
+	return Promise.all(newJobs.map(async job => {
+		await once(`dir:${String(job.cwd)}`, async () => checkDirectory(job.cwd));
+		const script = resolve(job.cwd, checkScriptName(job.script));
+		await once(`script:${script}`, async () => checkExecutable(script));
+		return {script, args: checkArgs(job.args), env: checkEnv(job.env), cwd: job.cwd};
+	}));
 }
 
 function checkScriptName(script: string): string {
