@@ -132,9 +132,10 @@ withDataDir(program.command('retry'))
 withDataDir(program.command('status'))
 	.description('show workers, queue, running and recent jobs (works with the scheduler stopped, too)')
 	.option('--json', 'print the status as JSON (a stable interface for scripts)')
-	.action(async (options: DataDirOptions & {json?: boolean}) => {
+	.option('--finished <count>', 'how many of the newest finished runs to show, or "all"', '20')
+	.action(async (options: DataDirOptions & {json?: boolean; finished: string}) => {
 		const {status} = await import('./cli/commands/status.js');
-		await status(dataDirOf(options), options.json ?? false);
+		await status(dataDirOf(options), options.json ?? false, options.finished);
 	});
 
 withDataDir(program.command('logs'))

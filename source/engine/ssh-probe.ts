@@ -38,5 +38,7 @@ export async function probeWorker(name: string, env: EnvVars): Promise<void> {
 	const reason = result.timedOut
 		? 'timed out'
 		: String(result.stderr ?? '').trim().split('\n').filter(Boolean).at(-1) ?? (result.code === 'ENOENT' ? 'ssh is not installed' : `ssh exited with ${result.exitCode}`);
-	throw new UserError(`worker ${name} failed the ssh check (${reason}); make sure \`ssh ${name} true\` works without a password, or add it with --skip-ssh-check`);
+	// The batch-mode options are ours; the rest is what the person can try by hand.
+	const command = ['ssh', ...sshProbeArgs(name, env).slice(6)].map(arg => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg}'`)).join(' ');
+	throw new UserError(`worker ${name} failed the ssh check (${reason}); make sure \`${command}\` works without a password, or add it with --skip-ssh-check`);
 }

@@ -49,6 +49,21 @@ describe('status', () => {
 		writeFileSync(join(sandbox.dir, 'release'), '');
 	});
 
+	it('shows the newest 20 finished runs, or as many as --finished asks for', async () => {
+		await sandbox.startScheduler();
+		await sandbox.run(['add-worker', '--skip-ssh-check', '--slots', '4', 'w1']);
+		await sandbox.run(['add-job', '--each', '/bin/true', ...Array.from({length: 25}, (_, index) => String(index + 1))]);
+		const view = await waitForStatus(sandbox, status => status.workers[0]!.jobsDone === 25);
+		expect(view.finished).toHaveLength(20);
+		const all = JSON.parse((await sandbox.run(['status', '--json', '--finished', 'all'])).stdout) as typeof view;
+		expect(all.finished.map(run => run.args[0]).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({length: 25}, (_, index) => String(index + 1)));
+		const three = JSON.parse((await sandbox.run(['status', '--json', '--finished', '3'])).stdout) as typeof view;
+		expect(three.finished).toEqual(all.finished.slice(-3));
+		const bad = await sandbox.run(['status', '--finished', 'lots']);
+		expect(bad.exitCode).not.toBe(0);
+		expect(bad.stderr).toMatch(/--finished takes a number or "all"/);
+	});
+
 	it('works on a data dir where no scheduler ever ran', async () => {
 		const view = await statusOf(sandbox);
 		expect(view).toMatchObject({scheduler: {running: false}, workers: [], queue: [], running: [], finished: []});

@@ -18,8 +18,8 @@ export type Sandbox = {
 	logDir: string;
 	/** Runs `jobdeck ARGS…` in the sandbox (never throws; look at exitCode). */
 	run(args: string[], options?: {cwd?: string; env?: Record<string, string>; input?: string}): Promise<CommandResult>;
-	/** Starts `jobdeck start --headless` and waits until it answers. */
-	startScheduler(extraArgs?: string[]): Promise<SchedulerProcess>;
+	/** Starts `jobdeck start --headless` and waits until it answers; `env` is added to the scheduler's (and so its jobs') environment. */
+	startScheduler(extraArgs?: string[], options?: {env?: Record<string, string>}): Promise<SchedulerProcess>;
 	/** Writes an executable file into the sandbox and returns its path. */
 	script(name: string, text: string): string;
 	/** Stops every scheduler started here, kills leftover job process groups, removes the directory. */
@@ -58,9 +58,10 @@ export function createSandbox(prefix = 'jobdeck-test-'): Sandbox {
 		dataDir,
 		logDir,
 		run,
-		async startScheduler(extraArgs = []) {
+		async startScheduler(extraArgs = [], options = {}) {
 			const child = execa('node', [cliPath, 'start', '--headless', '--data-dir', dataDir, '--log-dir', logDir, ...extraArgs], {
 				cwd: dir,
+				env: options.env,
 				reject: false,
 				stdin: 'ignore',
 				all: true,

@@ -1,16 +1,33 @@
 import {resolve} from 'node:path';
 import {SchedulerNotRunningError, connectToScheduler} from '../../control/control-client.js';
+import type {FinishedRun} from '../../core/model.js';
 import type {SchedulerSnapshot} from '../../core/scheduler.js';
+import {UserError} from '../../core/user-error.js';
 import {statusJson, type StatusJson} from '../../core/status-json.js';
 import {formatCommand, formatDuration, formatExit} from '../format.js';
 
-const finishedShown = 20;
 const queueShown = 20;
 
-export async function status(dataDir: string, json: boolean): Promise<void> {
+export async function status(dataDir: string, json: boolean, finishedCount: string): Promise<void> {
+	const count = parseFinishedCount(finishedCount);
 	const snapshot = await readSnapshot(dataDir);
-	const view = statusJson({...snapshot, finished: snapshot.finished.slice(-finishedShown)});
+	const finished = count === 'all' || count > snapshot.finished.length ? await readFinished(dataDir, count) : snapshot.finished.slice(-count);
+	const view = statusJson({...snapshot, finished: count === 0 ? [] : finished});
 	process.stdout.write(json ? JSON.stringify(view, null, 2) + '\n' : formatStatus(view, Date.now()));
+}
+
+function parseFinishedCount(text: string): number | 'all' {
+	if (text === 'all') return 'all';
+	if (!/^\d+$/.test(text)) throw new UserError(`--finished takes a number or "all", not ${JSON.stringify(text)}`);
+	return Number(text);
+}
+
+/** More runs than a snapshot carries come straight from the history file, which is only ever appended to. */
+async function readFinished(dataDir: string, count: number | 'all'): Promise<FinishedRun[]> {
+	const {readHistoryFrom, readHistoryTail} = await import('../../engine/state/history-file.js');
+	const {stateFiles} = await import('../../engine/state/state-store.js');
+	const {history} = stateFiles(resolve(dataDir));
+	return count === 'all' ? readHistoryFrom(history, 0) : readHistoryTail(history, count);
 }
 
 /** From the running scheduler, or from the state files when none runs. */
@@ -25,7 +42,7 @@ export async function readSnapshot(dataDir: string): Promise<SchedulerSnapshot> 
 	} catch (error) {
 		if (!(error instanceof SchedulerNotRunningError)) throw error;
 		const {readOfflineSnapshot} = await import('../../engine/offline-snapshot.js');
-		return readOfflineSnapshot(dataDir, finishedShown);
+		return readOfflineSnapshot(dataDir, 20);
 	}
 }
 

@@ -1,0 +1,400 @@
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {join, resolve} from 'node:path';
+import {afterAll, afterEach, beforeAll, describe, expect, test} from 'vitest';
+import type {FinishedRun} from '../../source/core/model.js';
+import type {StatusJson} from '../../source/core/status-json.js';
+import {readHistoryFrom} from '../../source/engine/state/history-file.js';
+import {stateFiles} from '../../source/engine/state/state-store.js';
+import {createSandbox, waitFor, type Sandbox} from '../helpers/jobdeck.js';
+import {checkSshd, listProcesses, startSshFleet, type ProcessInfo, type SshFleet, type SshServer} from '../helpers/sshd.js';
+
+// The README's example jobs, end to end, through a real scheduler process and
+// real OpenSSH servers on loopback: every data file goes to a worker with
+// rsync, wc runs there over ssh, the result comes back with rsync, and every
+// result is checked. Each worker is its own sshd (127.0.0.2, .3, .4, .5) with
+// its own "remote" directory, so a result can only be right if it made the
+// round trip through that worker.
+
+const examples = resolve(import.meta.dirname, '../../examples');
+const simpleJob = join(examples, 'simple-job.sh');
+const robustJob = join(examples, 'robust-job.sh');
+const hostPortJob = join(examples, 'host-port-job.sh');
+
+const sshd = checkSshd();
+if (!sshd.available) {
+	console.warn(`\n${'!'.repeat(100)}\nSKIPPED: the ssh end-to-end tests (real sshd, ssh, rsync) cannot run here: ${sshd.reason}.\nThey are reported as skipped, NOT passed. CI must run them: .ci/run installs openssh-server and rsync.\n${'!'.repeat(100)}\n`);
+	if (process.env['JOBDECK_REQUIRE_SSHD'] === '1') {
+		test('sshd is required here (JOBDECK_REQUIRE_SSHD=1)', () => {
+			expect.fail(`sshd cannot run: ${sshd.reason}`);
+		});
+	}
+}
+
+describe.skipIf(!sshd.available)('example job scripts over real ssh', () => {
+	let fleet: SshFleet;
+	const sandboxes: Sandbox[] = [];
+
+	beforeAll(async () => {
+		fleet = await startSshFleet([
+			{name: 'a', address: '127.0.0.2'},
+			{name: 'b', address: '127.0.0.3'},
+			{name: 'c', address: '127.0.0.4'},
+			{name: 'doomed', address: '127.0.0.5'},
+		]);
+	});
+
+	afterEach(async () => {
+		for (const sandbox of sandboxes.splice(0)) await sandbox.cleanup();
+	});
+
+	afterAll(async () => {
+		await fleet?.stop();
+	});
+
+	/** A sandbox with a running scheduler whose ssh check uses `configFile`. */
+	async function schedulerWith(hosts: Parameters<SshFleet['writeClientConfig']>[1]) {
+		const sandbox = createSandbox('jobdeck-ssh-');
+		sandboxes.push(sandbox);
+		const config = fleet.writeClientConfig(join(sandbox.dir, 'ssh_config'), hosts);
+		const scheduler = await sandbox.startScheduler([], {env: {JOBDECK_SSH_CONFIG: config}});
+		mkdirSync(join(sandbox.dir, 'data'));
+		return {sandbox, config, scheduler};
+	}
+
+	/** A "remote machine" directory for a worker: only that worker's scripts write there. */
+	function remoteDir(sandbox: Sandbox, worker: string): string {
+		const dir = join(sandbox.dir, 'remote', worker.replaceAll(/[^\w.-]/g, '_'));
+		mkdirSync(dir, {recursive: true});
+		return dir;
+	}
+
+	async function addWorker(sandbox: Sandbox, args: string[]): Promise<void> {
+		const result = await sandbox.run(['add-worker', ...args]);
+		expect(result, `add-worker ${args.join(' ')}`).toMatchObject({exitCode: 0});
+		expect(result.stdout).toMatch(/^added worker /);
+	}
+
+	test('the simple and the robust example process 32 files across 3 workers (4 slots), and every result comes back right', async () => {
+		const started = Date.now();
+		const {sandbox, config} = await schedulerWith([
+			{host: '127.0.0.2', server: 'a'},
+			{host: '127.0.0.3', server: 'b'},
+			{host: 'node-c', server: 'c'},
+		]);
+		// The README's way (IP addresses), and an ssh config alias; each passes the real ssh check.
+		const workers = {'127.0.0.2': 'a', '127.0.0.3': 'b', 'node-c': 'c'} as const;
+		await addWorker(sandbox, ['--slots', '2', '-e', `SSH_CONFIG=${config}`, '-e', `REMOTE_DIR=${remoteDir(sandbox, '127.0.0.2')}`, '127.0.0.2']);
+		await addWorker(sandbox, ['-e', `SSH_CONFIG=${config}`, '-e', `REMOTE_DIR=${remoteDir(sandbox, '127.0.0.3')}`, '127.0.0.3']);
+		await addWorker(sandbox, ['-e', `SSH_CONFIG=${config}`, '-e', `REMOTE_DIR=${remoteDir(sandbox, 'node-c')}`, 'node-c']);
+		const connectionsBefore = new Map(Object.values(workers).map(server => [server, acceptedLogins(fleet.server(server))]));
+
+		const files = makeDataFiles(sandbox, 32);
+		const jobs = await addJobs(sandbox, files.map((file, index) => [index % 2 === 0 ? simpleJob : robustJob, `data/${file.name}`]));
+		const status = await waitForAllFinished(sandbox, jobs.length, 100_000);
+
+		const runs = runsByJob(status, jobs);
+		for (const [index, file] of files.entries()) {
+			const run = runs.get(jobs[index]!)!;
+			expect(run, `job ${run.id} (${file.name}) on ${run.worker}: see ${run.logFile}:\n${readLog(run)}`).toMatchObject({outcome: 'succeeded', exitCode: 0, signal: null});
+			const remote = remoteDir(sandbox, run.worker);
+			// wc ran on the worker, in that worker's directory: its output names the remote path.
+			const remotePath = run.script === simpleJob ? `${remote}/${file.name}.txt` : `${remote}/jobdeck-${run.runId}/${file.name}.txt`;
+			expect(readResult(sandbox, file.name), `${file.name}.out`).toEqual({...file.counts, path: remotePath});
+		}
+
+		// Every worker took part, and its sshd saw every connection its jobs made:
+		// 4 per simple job (rsync, ssh wc, rsync, ssh rm), 5 per robust one (+ mkdir).
+		for (const [worker, server] of Object.entries(workers)) {
+			const on = [...runs.values()].filter(run => run.worker === worker);
+			expect(on.length, `jobs on ${worker}`).toBeGreaterThan(0);
+			const expected = on.reduce((sum, run) => sum + (run.script === simpleJob ? 4 : 5), 0);
+			expect(acceptedLogins(fleet.server(server)) - connectionsBefore.get(server)!, `ssh logins on ${worker}`).toBe(expected);
+			// Both examples clean up after themselves on the worker.
+			expect(readdirSync(remoteDir(sandbox, worker)), `left on ${worker}`).toEqual([]);
+		}
+
+		// No partial results or stray copies here either.
+		expect(readdirSync(join(sandbox.dir, 'data')).filter(name => !/^part-\d+\.(txt|out)$/.test(name))).toEqual([]);
+		console.log(`ssh e2e: ${jobs.length} jobs, ${files.length} files in and out over rsync, 3 workers (4 slots), ${((Date.now() - started) / 1000).toFixed(1)} s`);
+	}, 120_000);
+
+	test('the host-port example reaches workers named user@host:port, host:port, or given -e PORT= -e USER=', async () => {
+		const started = Date.now();
+		// No Host entries: the port and user can only come from the worker's name or env.
+		const {sandbox, config} = await schedulerWith([]);
+		const a = fleet.server('a');
+		const b = fleet.server('b');
+		const c = fleet.server('c');
+		const workers = {
+			[`root@127.0.0.2:${a.port}`]: a,
+			[`127.0.0.3:${b.port}`]: b,
+			'127.0.0.4': c,
+		};
+		await addWorker(sandbox, ['-e', `SSH_CONFIG=${config}`, '-e', `REMOTE_DIR=${remoteDir(sandbox, 'a')}`, `root@127.0.0.2:${a.port}`]);
+		await addWorker(sandbox, ['-e', `SSH_CONFIG=${config}`, '-e', `REMOTE_DIR=${remoteDir(sandbox, 'b')}`, `127.0.0.3:${b.port}`]);
+		await addWorker(sandbox, ['-e', `SSH_CONFIG=${config}`, '-e', `REMOTE_DIR=${remoteDir(sandbox, 'c')}`, '-e', `PORT=${c.port}`, '-e', 'USER=root', '127.0.0.4']);
+		const remoteOf = (worker: string) => remoteDir(sandbox, workers[worker] === a ? 'a' : (workers[worker] === b ? 'b' : 'c'));
+		const connectionsBefore = new Map([a, b, c].map(server => [server, acceptedLogins(server)]));
+
+		const files = makeDataFiles(sandbox, 9);
+		const jobs = await addJobs(sandbox, files.map(file => [hostPortJob, `data/${file.name}`]));
+		const status = await waitForAllFinished(sandbox, jobs.length, 60_000);
+		const runs = runsByJob(status, jobs);
+		for (const [index, file] of files.entries()) {
+			const run = runs.get(jobs[index]!)!;
+			expect(run, `job ${run.id} on ${run.worker}:\n${readLog(run)}`).toMatchObject({outcome: 'succeeded', exitCode: 0});
+			expect(readResult(sandbox, file.name)).toEqual({...file.counts, path: `${remoteOf(run.worker)}/jobdeck-${run.runId}/${file.name}.txt`});
+		}
+
+		for (const [worker, server] of Object.entries(workers)) {
+			const on = [...runs.values()].filter(run => run.worker === worker).length;
+			expect(on, `jobs on ${worker}`).toBeGreaterThan(0);
+			// mkdir, rsync, ssh wc, rsync, rm: all on the port the worker's name or env gave.
+			expect(acceptedLogins(server) - connectionsBefore.get(server)!).toBe(on * 5);
+			expect(readdirSync(remoteOf(worker))).toEqual([]);
+		}
+
+		console.log(`ssh e2e (host-port example): ${jobs.length} jobs, 3 workers, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+	});
+
+	describe('cancelling a job that runs a long remote command (ssh -tt … sleep 600)', () => {
+		const leftovers: ProcessInfo[] = [];
+		afterEach(() => {
+			for (const leftover of leftovers.splice(0)) {
+				// Only if that pid is still the remote sleep (not a recycled pid).
+				if (!listProcesses().some(process => process.pid === leftover.pid && process.command === leftover.command)) continue;
+				try {
+					process.kill(leftover.pid, 'SIGKILL');
+				} catch {}
+			}
+		});
+
+		/** Starts a job on worker c and waits until its remote sleep runs under c's sshd. */
+		async function startLongJob(sandbox: Sandbox, script: string, env: string[] = []) {
+			writeFileSync(join(sandbox.dir, 'data', 'slow.txt'), 'one two three\n');
+			const [id] = await addJobs(sandbox, [[script, 'data/slow']], env);
+			const server = fleet.server('c');
+			const remoteSleep = await waitFor(() => server.processes().find(process => /(^|\/)sleep 600$/.test(process.command)), 20_000, `the remote sleep of job ${id} under sshd c`);
+			const run = await waitFor(async () => (await statusOf(sandbox)).running.find(candidate => candidate.id === id && candidate.pid), 10_000, `job ${id} running`);
+			return {id: id!, run, server, remoteSleep};
+		}
+
+		async function cancel(sandbox: Sandbox, id: number) {
+			const cancelledAt = Date.now();
+			const result = await sandbox.run(['cancel', '--grace', '10s', String(id)]);
+			expect(result).toMatchObject({exitCode: 0});
+			const finished = await waitFor(async () => (await statusOf(sandbox)).finished.find(run => run.id === id), 15_000, `job ${id} to end`);
+			return {finished, cancelledAt};
+		}
+
+		for (const [what, command] of [
+			['a plain remote command, ended by the hangup of its terminal', 'sleep 600 && wc'],
+			['a remote command that ignores the hangup (nohup), ended through its pid file', 'nohup sleep 600 && wc'],
+		] as const) {
+			test(`the robust example stops ${what}, and cleans up the worker`, async () => {
+				const {sandbox, config} = await schedulerWith([{host: 'node-c', server: 'c'}]);
+				const remote = remoteDir(sandbox, 'node-c');
+				await addWorker(sandbox, ['-e', `SSH_CONFIG=${config}`, '-e', `REMOTE_DIR=${remote}`, 'node-c']);
+				const {id, run, server, remoteSleep} = await startLongJob(sandbox, robustJob, ['-e', `JOB_COMMAND=${command}`]);
+				// Should this test fail, the remote sleep (reparented away from sshd by then) must not outlive it.
+				leftovers.push(remoteSleep);
+				expect(readdirSync(remote)).toEqual([`jobdeck-${run.runId}`]);
+
+				const {finished, cancelledAt} = await cancel(sandbox, id);
+				// The script handled SIGTERM itself (exit 143), well within the grace: no SIGKILL was needed.
+				expect(finished, readLog(finished)).toMatchObject({outcome: 'cancelled', exitCode: null, signal: 'SIGTERM'});
+				expect(finished.endedAt - cancelledAt).toBeLessThan(9000);
+				// The remote process is gone, and nothing of the job is left on the worker…
+				await waitFor(() => !listProcesses().some(process => process.pid === remoteSleep.pid), 5000, `remote sleep ${remoteSleep.pid} to end`);
+				await waitFor(() => server.processes().length === 0, 5000, 'sshd c to have no sessions left');
+				expect(readdirSync(remote)).toEqual([]);
+				// …nor here: the job's process group is empty, and no partial result was left.
+				expect(listProcesses().filter(process => process.pgid === run.pid)).toEqual([]);
+				expect(existsSync(join(sandbox.dir, 'data', 'slow.out'))).toBe(false);
+				expect(readLog(finished)).toContain('robust-job: cancelled; stopping the command on node-c');
+			});
+		}
+
+		test('(control) a script that does not follow the pattern leaves its remote command running: the check above can fail', async () => {
+			const {sandbox, config} = await schedulerWith([{host: 'node-c', server: 'c'}]);
+			await addWorker(sandbox, ['-e', `SSH_CONFIG=${config}`, 'node-c']);
+			// No -tt, no trap: killing the local ssh does not reach the remote command.
+			const naive = sandbox.script('naive-job.sh', '#!/bin/sh\nssh -F "$SSH_CONFIG" "$SLAVE_IP" "sleep 600"\n');
+			const {id, remoteSleep} = await startLongJob(sandbox, naive);
+			leftovers.push(remoteSleep);
+			const {finished} = await cancel(sandbox, id);
+			expect(finished.outcome).toBe('cancelled');
+			await new Promise(resolveWait => {
+				setTimeout(resolveWait, 1000);
+			});
+			expect(listProcesses().some(process => process.pid === remoteSleep.pid), 'the naive job\'s remote sleep survives the cancel').toBe(true);
+		});
+	});
+
+	test('a worker that goes away mid-run: its job fails with ssh\'s 255, the other workers keep going', async () => {
+		const {sandbox, config} = await schedulerWith([
+			{host: 'doomed', server: 'doomed'},
+			{host: '127.0.0.2', server: 'a'},
+			{host: '127.0.0.3', server: 'b'},
+		]);
+		const doomed = fleet.server('doomed');
+		const workerArgs = (name: string) => ['-e', `SSH_CONFIG=${config}`, '-e', `REMOTE_DIR=${remoteDir(sandbox, name)}`, name];
+		await addWorker(sandbox, workerArgs('doomed'));
+		writeFileSync(join(sandbox.dir, 'data', 'long.txt'), 'a long job\n');
+		const [longJob] = await addJobs(sandbox, [[robustJob, 'data/long']], ['-e', 'JOB_COMMAND=sleep 600 && wc']);
+		await waitFor(() => doomed.processes().some(process => /(^|\/)sleep 600$/.test(process.command)), 20_000, 'the long job running on doomed');
+
+		await addWorker(sandbox, workerArgs('127.0.0.2'));
+		await addWorker(sandbox, workerArgs('127.0.0.3'));
+		const files = makeDataFiles(sandbox, 10);
+		const jobs = await addJobs(sandbox, files.map(file => [robustJob, `data/${file.name}`]));
+		// Let the others get going, then the machine vanishes: sshd, its sessions and the remote command die.
+		await waitFor(async () => (await statusOf(sandbox)).finished.length >= 2, 30_000, 'two jobs done on the live workers');
+		const killedAt = Date.now();
+		await doomed.kill();
+
+		const status = await waitForAllFinished(sandbox, jobs.length + 1, 60_000);
+		const runs = runsByJob(status, [longJob!, ...jobs]);
+		const long = runs.get(longJob!)!;
+		expect(long, readLog(long)).toMatchObject({worker: 'doomed', outcome: 'failed', exitCode: 255, signal: null});
+		expect(long.endedAt).toBeGreaterThanOrEqual(killedAt);
+		// Jobs that doomed took after it went away failed the same way, at their first ssh.
+		for (const run of runs.values()) {
+			if (run.worker === 'doomed') expect(run, readLog(run)).toMatchObject({outcome: 'failed', exitCode: 255});
+		}
+
+		// The live workers finished what they had, and went on after the failure; every result they made is right.
+		const live = [...runs.values()].filter(run => run.worker !== 'doomed');
+		expect(live.some(run => run.endedAt > long.endedAt), 'a live worker finished a job after the long job failed').toBe(true);
+		for (const [index, file] of files.entries()) {
+			const run = runs.get(jobs[index]!)!;
+			if (run.worker === 'doomed') continue;
+			expect(run, readLog(run)).toMatchObject({outcome: 'succeeded', exitCode: 0});
+			expect(readResult(sandbox, file.name)).toEqual({...file.counts, path: `${remoteDir(sandbox, run.worker)}/jobdeck-${run.runId}/${file.name}.txt`});
+		}
+
+		// The failure is on record: in the history and on the worker.
+		const doomedWorker = status.workers.find(worker => worker.name === 'doomed')!;
+		expect(doomedWorker.jobsFailed).toBe([...runs.values()].filter(run => run.worker === 'doomed').length);
+		expect(status.scheduler.running).toBe(true);
+
+		// Nothing else broke: the dead worker goes, its failed jobs are retried, and the others do them.
+		expect(await sandbox.run(['remove-worker', 'doomed'])).toMatchObject({exitCode: 0});
+		const failed = files.filter((_file, index) => runs.get(jobs[index]!)!.worker === 'doomed');
+		if (failed.length > 0) {
+			const retry = await sandbox.run(['retry', ...failed.map(file => String(jobs[files.indexOf(file)]))]);
+			expect(retry).toMatchObject({exitCode: 0});
+			const after = await waitForAllFinished(sandbox, jobs.length + 1 + failed.length, 60_000);
+			for (const file of failed) {
+				const id = jobs[files.indexOf(file)]!;
+				const retried = after.finished.findLast(run => run.id === id)!;
+				expect(retried, readLog(retried)).toMatchObject({outcome: 'succeeded'});
+				expect(retried.worker).not.toBe('doomed');
+				expect(readResult(sandbox, file.name)).toEqual({...file.counts, path: `${remoteDir(sandbox, retried.worker)}/jobdeck-${retried.runId}/${file.name}.txt`});
+			}
+		}
+
+		console.log(`ssh e2e (worker goes away): ${[...runs.values()].filter(run => run.worker === 'doomed').length} run(s) failed with 255 on the dead worker, ${live.length} succeeded elsewhere, ${failed.length} retried`);
+	});
+});
+
+// Helpers.
+
+type DataFile = {name: string; counts: {lines: number; words: number; bytes: number}};
+
+const vocabulary = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'];
+
+/** Writes data/part-NN.txt files of different sizes and returns what wc must say about each. */
+function makeDataFiles(sandbox: Sandbox, count: number): DataFile[] {
+	let seed = count * 7919;
+	const random = () => {
+		seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+		return seed / 2_147_483_648;
+	};
+
+	return Array.from({length: count}, (_unused, index) => {
+		const name = `part-${String(index + 1).padStart(2, '0')}`;
+		const lines = Array.from({length: 1 + Math.floor(random() * 400)}, () =>
+			Array.from({length: Math.floor(random() * 12)}, () => vocabulary[Math.floor(random() * vocabulary.length)]).join(' '));
+		const text = lines.join('\n') + '\n';
+		writeFileSync(join(sandbox.dir, 'data', `${name}.txt`), text);
+		return {name, counts: {lines: lines.length, words: text.split(/\s+/).filter(Boolean).length, bytes: Buffer.byteLength(text)}};
+	});
+}
+
+/** Reads data/NAME.out, which must be one line of wc output: lines, words, bytes, path. */
+function readResult(sandbox: Sandbox, name: string) {
+	const text = readFileSync(join(sandbox.dir, 'data', `${name}.out`), 'utf8');
+	expect(text.endsWith('\n') && text.trim().split('\n').length === 1, `${name}.out is one line: ${JSON.stringify(text)}`).toBe(true);
+	const [lines, words, bytes, path, ...rest] = text.trim().split(/\s+/);
+	expect(rest).toEqual([]);
+	return {lines: Number(lines), words: Number(words), bytes: Number(bytes), path};
+}
+
+/** Queues jobs with `jobdeck add-job` (a few at a time) and returns their ids, in order. */
+async function addJobs(sandbox: Sandbox, commands: string[][], env: string[] = []): Promise<number[]> {
+	const ids: number[] = Array.from({length: commands.length});
+	let next = 0;
+	await Promise.all(Array.from({length: 3}, async () => {
+		while (next < commands.length) {
+			const index = next++;
+			const result = await sandbox.run(['add-job', ...env, ...commands[index]!]);
+			expect(result, `add-job ${commands[index]!.join(' ')}`).toMatchObject({exitCode: 0});
+			ids[index] = Number(result.stdout.trim());
+		}
+	}));
+	return ids;
+}
+
+async function statusOf(sandbox: Sandbox): Promise<StatusJson> {
+	const result = await sandbox.run(['status', '--json']);
+	expect(result, 'status --json').toMatchObject({exitCode: 0});
+	return JSON.parse(result.stdout) as StatusJson;
+}
+
+/**
+ * Waits until nothing is queued or running and `runs` runs are in the history, and returns
+ * the status with `finished` replaced by the whole history (`status --json` lists only the
+ * newest 20 finished runs).
+ */
+async function waitForAllFinished(sandbox: Sandbox, runs: number, timeoutMs: number): Promise<StatusJson> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const status = await statusOf(sandbox);
+		const history = await readHistoryFrom(stateFiles(sandbox.dataDir).history, 0);
+		if (status.queue.length === 0 && status.running.length === 0 && history.length >= runs) return {...status, finished: history};
+		if (Date.now() > deadline) {
+			const stuck = status.running.map(run => `job ${run.id} on ${run.worker} (JOB_ID ${run.runId}), log:\n${readLog(run)}`).join('\n');
+			throw new Error(`timed out after ${timeoutMs} ms waiting for ${runs} runs to finish: ${history.length} finished, ${status.queue.length} queued, ${status.running.length} running:\n${stuck}`);
+		}
+
+		await new Promise(resolveWait => {
+			setTimeout(resolveWait, 500);
+		});
+	}
+}
+
+/** The latest run of each job. */
+function runsByJob(status: StatusJson, ids: number[]): Map<number, FinishedRun> {
+	const runs = new Map<number, FinishedRun>();
+	for (const id of ids) {
+		const run = status.finished.findLast(candidate => candidate.id === id);
+		expect(run, `job ${id} finished`).toBeDefined();
+		runs.set(id, run!);
+	}
+
+	return runs;
+}
+
+function readLog(run: {logFile: string}): string {
+	try {
+		return readFileSync(run.logFile, 'utf8');
+	} catch {
+		return '(no log)';
+	}
+}
+
+/** How many logins this sshd accepted so far. */
+function acceptedLogins(server: SshServer): number {
+	return server.log().split('\n').filter(line => line.startsWith('Accepted publickey for root')).length;
+}
