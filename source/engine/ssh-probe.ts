@@ -38,7 +38,8 @@ export async function probeWorker(name: string, env: EnvVars): Promise<void> {
 	const reason = result.timedOut
 		? 'timed out'
 		: String(result.stderr ?? '').trim().split('\n').filter(Boolean).at(-1) ?? (result.code === 'ENOENT' ? 'ssh is not installed' : `ssh exited with ${result.exitCode}`);
-	// The batch-mode options are ours; the rest is what the person can try by hand.
-	const command = ['ssh', ...sshProbeArgs(name, env).slice(6)].map(arg => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg}'`)).join(' ');
+	// The batch-mode options are ours; the rest is what the person can try by hand
+	// (and `--` is only there for names that are refused anyway: they start with -).
+	const command = ['ssh', ...sshProbeArgs(name, env).slice(6).filter(arg => arg !== '--')].map(arg => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg}'`)).join(' ');
 	throw new UserError(`worker ${name} failed the ssh check (${reason}); make sure \`${command}\` works without a password, or add it with --skip-ssh-check`);
 }

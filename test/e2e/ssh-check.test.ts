@@ -72,7 +72,7 @@ describe.skipIf(!sshd.available)('add-worker\'s ssh check against real sshd serv
 	});
 
 	test.each([
-		['a server that wants a password', 'wants-password', /^jobdeck: worker wants-password failed the ssh check \(.*Permission denied \(password\)\.\); make sure `ssh wants-password true` works without a password, or add it with --skip-ssh-check\n$/],
+		['a server that wants a password', 'wants-password', /^jobdeck: worker wants-password failed the ssh check \(.*Permission denied \(password\)\.\); make sure `ssh -F \S+\/ssh_config wants-password true` works without a password, or add it with --skip-ssh-check\n$/],
 		['a server that does not know our key', 'unknown-key', /^jobdeck: worker unknown-key failed the ssh check \(.*Permission denied \(publickey\)\.\)/],
 		['a closed port', 'closed-port', /^jobdeck: worker closed-port failed the ssh check \(ssh: connect to host 127\.0\.0\.4 port \d+: Connection refused\)/],
 	])('%s is refused with a clear message, and nothing is added', async (_what, name, message) => {
