@@ -1,26 +1,9 @@
-import type {FinishedRun, QueuedJob} from '../core/model.js';
+import {commandLine} from '../core/command-line.js';
+import type {FinishedRun} from '../core/model.js';
+import {formatDuration} from '../core/format-duration.js';
 import type {SchedulerEvent} from '../core/scheduler.js';
 
 // Plain-text renderings shared by `status` and the headless event lines.
-
-export function formatCommand(job: Pick<QueuedJob, 'script' | 'args' | 'cwd'>): string {
-	const script = job.script.startsWith(job.cwd + '/') ? `./${job.script.slice(job.cwd.length + 1)}` : job.script;
-	return [script, ...job.args].map(quoteForDisplay).join(' ');
-}
-
-/** Quotes an argument for reading only; nothing ever passes it to a shell. */
-function quoteForDisplay(arg: string): string {
-	if (/^[\w@%+=:,./-]+$/.test(arg)) return arg;
-	return `'${arg.replaceAll('\'', '\'\\\'\'').replaceAll('\n', '\\n')}'`;
-}
-
-export function formatDuration(ms: number): string {
-	const seconds = Math.max(0, Math.round(ms / 1000));
-	if (seconds < 60) return `${seconds}s`;
-	if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
-	if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h${String(Math.floor(seconds / 60) % 60).padStart(2, '0')}m`;
-	return `${Math.floor(seconds / 86_400)}d${String(Math.floor(seconds / 3600) % 24).padStart(2, '0')}h`;
-}
 
 export function formatExit(run: Pick<FinishedRun, 'exitCode' | 'signal' | 'outcome'>): string {
 	if (run.signal) return run.outcome === 'cancelled' ? `cancelled (${run.signal})` : run.signal;
@@ -32,7 +15,7 @@ export function formatEvent(event: SchedulerEvent): string[] {
 	switch (event.type) {
 		case 'jobs-queued': {
 			if (event.jobs.length > 3) return [`queued ${event.jobs.length} jobs (${event.jobs[0]!.id}…${event.jobs.at(-1)!.id})`];
-			return event.jobs.map(job => `queued job ${job.id}: ${formatCommand(job)}`);
+			return event.jobs.map(job => `queued job ${job.id}: ${commandLine(job)}`);
 		}
 
 		case 'jobs-removed': {
@@ -40,7 +23,7 @@ export function formatEvent(event: SchedulerEvent): string[] {
 		}
 
 		case 'job-started': {
-			return [`started job ${event.run.id} on ${event.run.worker} (JOB_ID ${event.run.runId}): ${formatCommand(event.run)}`];
+			return [`started job ${event.run.id} on ${event.run.worker} (JOB_ID ${event.run.runId}): ${commandLine(event.run)}`];
 		}
 
 		case 'job-finished': {

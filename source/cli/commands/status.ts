@@ -4,7 +4,9 @@ import type {FinishedRun} from '../../core/model.js';
 import type {SchedulerSnapshot} from '../../core/scheduler.js';
 import {UserError} from '../../core/user-error.js';
 import {statusJson, type StatusJson} from '../../core/status-json.js';
-import {formatCommand, formatDuration, formatExit} from '../format.js';
+import {formatDuration} from '../../core/format-duration.js';
+import {commandLine} from '../../core/command-line.js';
+import {formatExit} from '../format.js';
 
 const queueShown = 20;
 
@@ -65,7 +67,7 @@ function formatStatus(view: StatusJson, now: number): string {
 		...table(['ID', 'WAITING', 'COMMAND'], view.queue.slice(0, queueShown).map(job => [
 			String(job.id),
 			formatDuration(now - job.queuedAt),
-			formatCommand(job),
+			commandLine(job),
 		])),
 		...(view.queue.length > queueShown ? [`  … and ${view.queue.length - queueShown} more`] : []),
 		'',
@@ -76,7 +78,7 @@ function formatStatus(view: StatusJson, now: number): string {
 			run.worker,
 			run.pid === undefined ? '-' : String(run.pid),
 			formatDuration(now - run.startedAt),
-			formatCommand(run),
+			commandLine(run),
 		])),
 		'',
 		`recently finished (${view.finished.length})`,
@@ -86,7 +88,7 @@ function formatStatus(view: StatusJson, now: number): string {
 			run.worker,
 			formatExit(run),
 			formatDuration(run.endedAt - run.startedAt),
-			formatCommand(run),
+			commandLine(run),
 		])),
 	];
 	return lines.join('\n') + '\n';

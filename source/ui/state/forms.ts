@@ -1,7 +1,7 @@
 import type {AddWorkersRequest, NewJob} from '../../core/scheduler.js';
 import {UserError} from '../../core/user-error.js';
 import {checkArgs, checkSlots, checkWorkerName, parseEnvAssignments} from '../../core/validation.js';
-import {splitArguments} from './arguments.js';
+import {splitArguments} from '../../core/arguments.js';
 
 // The two forms, `w` add workers and `a` add a job: their fields, the state
 // of a form being filled in, and the requests they turn into. The requests
@@ -56,7 +56,7 @@ export function formReducer(form: FormState, action: FormAction): FormState {
 	const fields = formFields[form.kind];
 	switch (action.type) {
 		case 'set-value': {
-			return {...form, values: {...form.values, [action.name]: action.value}, error: undefined};
+			return {...form, values: {...form.values, [action.name]: singleLine(action.value)}, error: undefined};
 		}
 
 		case 'toggle': {
@@ -77,6 +77,16 @@ export function formReducer(form: FormState, action: FormAction): FormState {
 			return {...form, submitting: false, error: action.message};
 		}
 	}
+}
+
+/**
+ * Typed or pasted text as one line: keys that arrive together reach a text
+ * field as one string, tabs and newlines included, and those must not reach
+ * the screen.
+ */
+export function singleLine(text: string): string {
+	// eslint-disable-next-line no-control-regex
+	return text.replace(/[\u0000-\u001F\u007F-\u009F]+/g, ' ');
 }
 
 export function focusedField(form: FormState): FormField | undefined {

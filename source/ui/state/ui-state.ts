@@ -1,4 +1,4 @@
-import {formReducer, newForm, type FormAction, type FormKind, type FormState} from './forms.js';
+import {formReducer, newForm, singleLine, type FormAction, type FormKind, type FormState} from './forms.js';
 
 // Everything the screen remembers that is not the scheduler's: which pane has
 // the focus, what is selected in each, filters, the output pane's scrolling,
@@ -54,6 +54,8 @@ export type UiAction =
 	| {type: 'set-mode'; mode: Mode}
 	| {type: 'open-form'; kind: FormKind}
 	| {type: 'form'; action: FormAction}
+	/** Closes the form if it is still open: the user may have left it while it was being submitted. */
+	| {type: 'close-form'}
 	| {type: 'set-filter'; pane: PaneId; text: string}
 	| {type: 'message'; text: string; tone: Message['tone']};
 
@@ -114,8 +116,12 @@ export function uiReducer(state: UiState, action: UiAction): UiState {
 			return {...state, mode: {name: 'form', form: formReducer(state.mode.form, action.action)}};
 		}
 
+		case 'close-form': {
+			return state.mode.name === 'form' ? {...state, mode: {name: 'normal'}} : state;
+		}
+
 		case 'set-filter': {
-			const filters = {...state.filters, [action.pane]: action.text};
+			const filters = {...state.filters, [action.pane]: singleLine(action.text)};
 			if (action.pane === 'output') return {...state, filters, outputScroll: {follow: true}};
 			return {...state, filters, selections: {...state.selections, [action.pane]: emptySelection}};
 		}

@@ -1,0 +1,35 @@
+import {useEffect, useState} from 'react';
+import {LogTail} from '../../logs/log-tail.js';
+
+export type LogView = {
+	readonly lines: readonly string[];
+	/** The number of lines[0] counted from the start of the log, so that a scrolled view stays put as old lines drop. */
+	readonly firstLine: number;
+};
+
+const emptyView: LogView = {lines: [], firstLine: 0};
+
+/** The tail of one log file, re-rendered at most every `refreshMs` however fast the job writes. */
+export function useLogTail(path: string | undefined, refreshMs = 100): LogView {
+	const [view, setView] = useState<LogView>(emptyView);
+	useEffect(() => {
+		setView(emptyView);
+		if (!path) return;
+		const tail = LogTail.open(path);
+		let timer: NodeJS.Timeout | undefined;
+		const publish = (): void => {
+			timer = undefined;
+			setView({lines: tail.lines, firstLine: tail.firstLineNumber});
+		};
+
+		const unsubscribe = tail.subscribe(() => {
+			timer ??= setTimeout(publish, refreshMs);
+		});
+		return () => {
+			clearTimeout(timer);
+			unsubscribe();
+			void tail.close();
+		};
+	}, [path, refreshMs]);
+	return view;
+}

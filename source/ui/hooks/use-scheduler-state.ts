@@ -1,0 +1,77 @@
+import {useEffect, useState} from 'react';
+import type {Scheduler, SchedulerEvent} from '../../core/scheduler.js';
+import {applyEvents, modelFromSnapshot, type SchedulerModel} from '../state/scheduler-model.js';
+
+export type SchedulerState = {
+	readonly model?: SchedulerModel;
+	/** Why the first snapshot could not be taken. */
+	readonly loadError?: string;
+};
+
+/**
+ * The scheduler's state as React state: one snapshot, then the events. The
+ * engine may emit thousands of events a second; they are collected and
+ * applied together at most once every `flushMs`, so that the screen
+ * redraws at a bounded rate however busy the scheduler is.
+ */
+export function useSchedulerState(scheduler: Scheduler, flushMs = 100): SchedulerState {
+	const [state, setState] = useState<SchedulerState>({});
+	useEffect(() => {
+		let pending: SchedulerEvent[] = [];
+		let timer: NodeJS.Timeout | undefined;
+		// Events wait while a snapshot is on its way, then apply on top of it.
+		let loading = false;
+		let generation = 0;
+		let disposed = false;
+
+		const flush = (): void => {
+			timer = undefined;
+			if (loading || pending.length === 0 || disposed) return;
+			const events = pending;
+			pending = [];
+			setState(current => (current.model ? {model: applyEvents(current.model, events)} : current));
+		};
+
+		const scheduleFlush = (): void => {
+			timer ??= setTimeout(flush, flushMs);
+		};
+
+		const load = (): void => {
+			loading = true;
+			const loadGeneration = ++generation;
+			scheduler.snapshot().then(
+				snapshot => {
+					if (disposed || loadGeneration !== generation) return;
+					loading = false;
+					setState(current => ({model: modelFromSnapshot(snapshot, current.model?.session)}));
+					scheduleFlush();
+				},
+				(error: Error) => {
+					if (disposed || loadGeneration !== generation) return;
+					loading = false;
+					setState(current => (current.model ? current : {loadError: error.message}));
+				},
+			);
+		};
+
+		const unsubscribe = scheduler.subscribe(events => {
+			const reloadedAt = events.findLastIndex(event => event.type === 'state-loaded');
+			if (reloadedAt !== -1) {
+				// Everything before a reload is part of the new snapshot or gone.
+				pending = events.slice(reloadedAt + 1);
+				load();
+				return;
+			}
+
+			for (const event of events) pending.push(event);
+			if (!loading) scheduleFlush();
+		});
+		load();
+		return () => {
+			disposed = true;
+			clearTimeout(timer);
+			unsubscribe();
+		};
+	}, [scheduler, flushMs]);
+	return state;
+}

@@ -1,0 +1,72 @@
+import {render, type Instance} from 'ink';
+import type {Scheduler} from '../core/scheduler.js';
+import {App} from './app.js';
+
+export type RunUiOptions = {
+	readonly scheduler: Scheduler;
+	readonly dataDir: string;
+	readonly logDir: string;
+};
+
+// Ink 6 has no alternate-screen option: enter it by hand, only on a
+// terminal, and make sure every way out leaves it again: the user quitting,
+// a render error, an exception anywhere, or a signal.
+const enterAlternateScreen = '\u001B[?1049h\u001B[H';
+const leaveAlternateScreen = '\u001B[?25h\u001B[?1049l';
+const quitSignals = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
+
+function ignoreWriteError(): void {}
+
+/**
+ * Shows the full-screen UI on the terminal until the user quits (or a
+ * signal asks to). It leaves the scheduler running: the caller stops it,
+ * after the terminal is back to what it was, so that whatever it prints can
+ * be read.
+ */
+export async function runUi({scheduler}: RunUiOptions): Promise<void> {
+	const {stdout} = process;
+	const fullScreen = stdout.isTTY === true;
+	let restored = false;
+	const restore = (): void => {
+		if (restored || !fullScreen) return;
+		restored = true;
+		stdout.write(leaveAlternateScreen);
+	};
+
+	// When the terminal goes away (tmux kill-session, a closed ssh connection) writes fail with EIO:
+	// there is nobody left to show anything to, and the scheduler must still stop cleanly.
+	stdout.on('error', ignoreWriteError);
+	if (fullScreen) stdout.write(enterAlternateScreen);
+	process.on('exit', restore);
+	let instance: Instance | undefined;
+	let quit: () => void = () => undefined;
+	// Listening for them also stops Ink's signal-exit from killing the process before the caller has stopped the scheduler.
+	const onSignal = (): void => {
+		quit();
+	};
+
+	for (const signal of quitSignals) process.on(signal, onSignal);
+	try {
+		await new Promise<void>((resolve, reject) => {
+			quit = () => {
+				instance?.unmount();
+				resolve();
+			};
+
+			instance = render(<App scheduler={scheduler} onQuit={() => quit()} />, {
+				exitOnCtrlC: false,
+				patchConsole: false,
+				maxFps: 20,
+				incrementalRendering: false,
+			});
+			instance.waitUntilExit().then(() => {
+				resolve();
+			}, reject);
+		});
+	} finally {
+		for (const signal of quitSignals) process.off(signal, onSignal);
+		instance?.unmount();
+		restore();
+		process.off('exit', restore);
+	}
+}

@@ -1,0 +1,188 @@
+import {afterEach, describe, expect, test} from 'vitest';
+import {keys, renderApp, type AppHarness} from './render-app.js';
+
+// The real <App> on a real engine, driven only by keypresses.
+
+let app: AppHarness | undefined;
+afterEach(async () => {
+	await app?.cleanup();
+	app = undefined;
+});
+
+async function addWorkerByKeys(harness: AppHarness, names: string): Promise<void> {
+	await harness.press('w');
+	await harness.waitForScreen('Add workers');
+	await harness.press(names, keys.tab, keys.tab, keys.tab, ' ');
+	await harness.waitForScreen('[x] yes');
+	await harness.press(keys.enter);
+	await harness.waitForScreen(`added worker`);
+}
+
+async function addJobByKeys(harness: AppHarness, script: string, args = ''): Promise<void> {
+	await harness.press('a');
+	await harness.waitForScreen('Add a job');
+	await harness.press(script);
+	if (args) await harness.press(keys.tab, args);
+	await harness.press(keys.enter);
+}
+
+describe('App', () => {
+	test('adds a worker and a job through the forms, and shows the job\'s output', async () => {
+		app = await renderApp();
+		await app.waitForScreen('1 Workers');
+		await addWorkerByKeys(app, 'node01');
+		await app.waitForScreen(/node01\s+idle\s+0\/1/);
+		app.script('hello.sh', 'echo "hello from $WORKER with $1 and $2"\nprintf "\\033[2J\\033]0;pwned\\007done\\n"');
+		await addJobByKeys(app, './hello.sh', 'one "two words"');
+		await app.waitForScreen('queued job #1');
+		await app.press('4');
+		await app.waitForScreen('✓ exit 0');
+		await app.press(keys.enter);
+		await app.waitForScreen('hello from node01 with one and two words');
+		await app.waitForScreen(/done\s/);
+		expect(app.lastFrame()).not.toContain('pwned');
+		expect(app.lastFrame()).not.toContain('\u001B');
+		expect(app.lastFrame()).toMatch(/done 1\s+failed 0/);
+	});
+
+	test('a form refuses bad input with the command line\'s message and adds nothing', async () => {
+		app = await renderApp();
+		await app.waitForScreen('1 Workers');
+		await app.press('w');
+		await app.waitForScreen('Add workers');
+		await app.press('-bad', keys.enter);
+		await app.waitForScreen('worker name "-bad" starts with "-" and could be read as an option');
+		await app.press(keys.escape);
+		await app.waitForScreen('none yet: w adds workers');
+
+		await app.press('a');
+		await app.waitForScreen('Add a job');
+		await app.press('./missing.sh', keys.tab, keys.tab, 'JOB_ID=1', keys.enter);
+		await app.waitForScreen('env name JOB_ID is reserved: jobdeck sets it for every run');
+		await app.press(keys.tab, keys.tab, keys.tab);
+		// Clear the env field with Backspace, which Ink 6 reports as delete.
+		await app.press(...Array.from({length: 8}, () => '\u007F'));
+		await app.press(keys.enter);
+		await app.waitForScreen(/script \S+missing\.sh does not exist/);
+		expect((await app.engine.snapshot()).queue).toHaveLength(0);
+		await app.press(keys.shiftTab, 'it\'s', keys.enter);
+		await app.waitForScreen('the arguments have an unclosed \' quote');
+	});
+
+	test('a job added from elsewhere appears at once; d removes the selected queued job', async () => {
+		app = await renderApp();
+		await app.waitForScreen('2 Queue');
+		const script = app.script('sleep.sh', 'sleep 30');
+		await app.engine.addJobs([{script, args: ['first'], cwd: app.dir}, {script, args: ['second'], cwd: app.dir}]);
+		await app.waitForScreen('./sleep.sh second');
+		await app.press('2', 'j', 'd');
+		await app.waitForScreen('removed job #2 from the queue');
+		await app.waitForScreenWithout('./sleep.sh second');
+		expect((await app.engine.snapshot()).queue.map(job => job.id)).toEqual([1]);
+	});
+
+	test('c cancels the selected running job after asking', async () => {
+		app = await renderApp();
+		await app.engine.addWorkers({workers: [{name: 'node01'}], skipSshCheck: true});
+		const script = app.script('forever.sh', 'while true; do echo "tick $(date +%s%N)"; sleep 0.1; done');
+		await app.engine.addJobs([{script, cwd: app.dir}]);
+		await app.waitForScreen(/#1\s+node01/);
+		await app.press('3');
+		await app.waitForScreen('tick');
+		await app.press('c');
+		await app.waitForScreen('Cancel job #1?');
+		await app.press('n');
+		await app.waitForScreenWithout('Cancel job #1?');
+		await app.press('c');
+		await app.waitForScreen('Cancel job #1?');
+		await app.press('y');
+		await app.waitForScreen('cancelling job #1');
+		await app.waitForScreen('⊘ SIGTERM', 15_000);
+		await app.waitForScreen(/failed 1/);
+	});
+
+	test('removing a busy worker asks whether to wait for its job or kill it', async () => {
+		app = await renderApp();
+		await app.engine.addWorkers({workers: [{name: 'node01'}], skipSshCheck: true});
+		const script = app.script('forever.sh', 'sleep 30');
+		await app.engine.addJobs([{script, cwd: app.dir}]);
+		await app.waitForScreen(/node01\s+busy/);
+		await app.press('1', 'd');
+		await app.waitForScreen('[w] wait for its jobs');
+		await app.press(keys.escape);
+		await app.waitForScreen(/node01\s+busy/);
+		await app.press('d');
+		await app.waitForScreen('[k] kill them');
+		await app.press('k');
+		await app.waitForScreen('none yet: w adds workers', 15_000);
+		await app.waitForScreen('⊘ SIGTERM', 15_000);
+	});
+
+	test('p pauses and resumes, D drains, r re-queues a finished job', async () => {
+		app = await renderApp();
+		await app.engine.addWorkers({workers: [{name: 'node01'}], skipSshCheck: true});
+		const script = app.script('quick.sh', 'exit 3');
+		await app.engine.addJobs([{script, cwd: app.dir}]);
+		await app.press('4');
+		await app.waitForScreen('✗ exit 3');
+		await app.press('p');
+		await app.waitForScreen('‖ paused');
+		await app.press('4', 'r');
+		await app.waitForScreen('re-queued job #1');
+		await app.press('2');
+		await app.waitForScreen('2 Queue (paused)');
+		await app.press('1', 'D');
+		await app.waitForScreen(/node01\s+drain/);
+		await app.press('D', 'p');
+		await app.waitForScreen('● running');
+		await app.waitForScreen(/failed 2/);
+	});
+
+	test('? shows the keys; / filters the pane; Tab moves between panes', async () => {
+		app = await renderApp({columns: 80, rows: 24});
+		const script = app.script('x.sh', 'true');
+		await app.engine.addJobs([{script, args: ['alpha'], cwd: app.dir}, {script, args: ['beta'], cwd: app.dir}]);
+		await app.waitForScreen('./x.sh beta');
+		await app.press('?');
+		await app.waitForScreen('re-queue the finished job');
+		await app.press(keys.escape);
+		await app.waitForScreen(/Queue 1\/2/);
+		await app.press('/');
+		await app.waitForScreen('filter Queue:');
+		await app.press('bet');
+		await app.waitForScreen(/Queue 1\/1 \/bet/);
+		await app.waitForScreenWithout('./x.sh alpha');
+		await app.press(keys.enter, keys.tab);
+		await app.waitForScreen('╔═ 3 Running');
+		await app.press(keys.shiftTab, keys.escape);
+		await app.waitForScreen('./x.sh alpha');
+	});
+
+	test('q asks first, says running jobs keep running, and quits only on yes', async () => {
+		app = await renderApp();
+		await app.waitForScreen('1 Workers');
+		await app.press('q');
+		await app.waitForScreen('Quit jobdeck?');
+		await app.press('n');
+		await app.waitForScreenWithout('Quit jobdeck?');
+		expect(app.quit).not.toHaveBeenCalled();
+		await app.press(keys.ctrlC);
+		await app.waitForScreen('Quit jobdeck?');
+		await app.press('y');
+		await expect.poll(() => app!.quit.mock.calls.length).toBe(1);
+	});
+
+	test('fits 80x24 and uses 200x50 with three columns', async () => {
+		app = await renderApp({columns: 80, rows: 24});
+		await app.waitForScreen('1 Workers');
+		let lines = app.lastFrame().split('\n');
+		expect(lines).toHaveLength(23);
+		expect(Math.max(...lines.map(line => [...line].length))).toBeLessThanOrEqual(80);
+		await app.cleanup();
+		app = await renderApp({columns: 200, rows: 50});
+		await app.waitForScreen('4 History');
+		lines = app.lastFrame().split('\n');
+		expect(lines).toHaveLength(49);
+		expect(lines.find(line => line.includes('3 Running'))).toContain('5 Output');
+	});
+});
