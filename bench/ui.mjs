@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// UI benchmark: `jobdeck start` (the full-screen UI with its engine) on a data
+// dir holding 1,000 workers and 100,000 queued jobs, run in a real terminal
+// (tmux). It measures the time to the first frame, idle CPU and memory, and
+// keypress-to-redraw time, each next to a baseline measured in the same run:
+// an idle `node` process for CPU and memory, and `cat` echoing a key in the
+// same tmux for the redraw.
+//
+//   node bench/ui.mjs [--workers 1000] [--jobs 100000] [--idle-seconds 10]
+import {execFileSync, spawnSync} from 'node:child_process';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join, resolve} from 'node:path';
+import {parseArgs} from 'node:util';
+
+const {values} = parseArgs({options: {
+	workers: {type: 'string', default: '1000'},
+	jobs: {type: 'string', default: '100000'},
+	'idle-seconds': {type: 'string', default: '10'},
+}});
+const cli = resolve(import.meta.dirname, '../dist/cli.js');
+const socket = `jobdeck-bench-${process.pid}`;
+const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
+const sleep = ms => new Promise(resolveSleep => {
+	setTimeout(resolveSleep, ms);
+});
+const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}));
+
+function cpuSeconds(pid) {
+	const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+	return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
+function rssMegabytes(pid) {
+	const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find(entry => entry.startsWith('VmRSS:'));
+	return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+/** The pid of the program a tmux window runs (tmux starts it through sh, which may exec it). */
+function programPid(window, name) {
+	const panePid = Number(tmux('display-message', '-p', '-t', window, '#{pane_pid}').trim());
+	const comm = readFileSync(`/proc/${panePid}/comm`, 'utf8').trim();
+	if (comm === name) return panePid;
+	return Number(execFileSync('pgrep', ['-P', String(panePid), name], {encoding: 'utf8'}).trim().split('\n')[0]);
+}
+
+async function waitForScreen(window, test, timeoutMs = 60_000) {
+	const deadline = performance.now() + timeoutMs;
+	for (;;) {
+		const screen = tmux('capture-pane', '-p', '-t', window);
+		if (test(screen)) return screen;
+		if (performance.now() > deadline) throw new Error(`timed out; screen:\n${screen}`);
+		await sleep(2);
+	}
+}
+
+async function idleFigures(pid, seconds) {
+	const before = cpuSeconds(pid);
+	await sleep(seconds * 1000);
+	return {cpuPercent: (cpuSeconds(pid) - before) / seconds * 100, rss: rssMegabytes(pid)};
+}
+
+/** Median time from a key sent to the screen showing its effect. */
+async function keypressLatency(window, key, changed, count = 20) {
+	const times = [];
+	for (let index = 0; index < count; index++) {
+		const before = tmux('capture-pane', '-p', '-t', window);
+		const sentAt = performance.now();
+		tmux('send-keys', '-t', window, key);
+		await waitForScreen(window, screen => changed(before, screen), 5000);
+		times.push(performance.now() - sentAt);
+		await sleep(120);
+	}
+
+	times.sort((a, b) => a - b);
+	return times[Math.floor(times.length / 2)];
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'jobdeck-ui-bench-'));
+const dataDir = join(dir, '.data');
+try {
+	// The state: paused, so the 100,000 jobs stay queued while the UI is measured.
+	const scheduler = spawnSync('sh', ['-c', `node ${cli} start --headless --data-dir ${dataDir} --log-dir ${dir}/logs > ${dir}/headless.log 2>&1 & echo $!`], {encoding: 'utf8'});
+	await sleep(800);
+	const jobdeck = (...args) => execFileSync('node', [cli, ...args, '--data-dir', dataDir], {cwd: dir, encoding: 'utf8'});
+	jobdeck('pause');
+	jobdeck('add-worker', '--skip-ssh-check', ...Array.from({length: Number(values.workers)}, (_, index) => `worker-${index + 1}`));
+	writeFileSync(join(dir, 'list.txt'), Array.from({length: Number(values.jobs)}, (_, index) => `input-${index + 1}.txt`).join('\n') + '\n');
+	jobdeck('add-job', '--from-file', 'list.txt', '/bin/true');
+	jobdeck('stop');
+	await sleep(500);
+	void scheduler;
+
+	tmux('new-session', '-d', '-s', 'bench', '-x', '120', '-y', '40', 'node -e "setInterval(() => {}, 1000)"');
+	tmux('new-window', '-t', 'bench', '-n', 'cat', 'cat');
+	const startedAt = performance.now();
+	tmux('new-window', '-t', 'bench', '-n', 'ui', `env -u CI node ${cli} start --data-dir ${dataDir} --log-dir ${dir}/logs`);
+	await waitForScreen('bench:ui', screen => screen.includes('Queue') && screen.includes('#1 '));
+	const firstFrameMs = performance.now() - startedAt;
+	const nodeIdle = await idleFigures(programPid('bench:0', 'node'), Number(values['idle-seconds']));
+	const uiIdle = await idleFigures(programPid('bench:ui', 'node'), Number(values['idle-seconds']));
+	const catMs = await keypressLatency('bench:cat', 'x', (before, after) => after !== before);
+	tmux('send-keys', '-t', 'bench:ui', '2');
+	await sleep(300);
+	const uiMs = await keypressLatency('bench:ui', 'j', (before, after) => after !== before);
+
+	const row = (name, value, unit, baseline) => console.log(name.padEnd(46) + `${value.toFixed(1)} ${unit}`.padStart(12) + `${baseline.toFixed(1)} ${unit}`.padStart(12) + `${(value / baseline).toFixed(2)}x`.padStart(10));
+	console.log(`jobdeck start (UI + engine), ${values.workers} workers, ${values.jobs} queued jobs, tmux 120x40`);
+	console.log('figure'.padEnd(46) + 'jobdeck'.padStart(12) + 'baseline'.padStart(12) + 'ratio'.padStart(10));
+	row('idle CPU (% of one core; baseline: idle node)', uiIdle.cpuPercent, '%', Math.max(nodeIdle.cpuPercent, 0.01));
+	row('memory RSS (baseline: idle node)', uiIdle.rss, 'MB', nodeIdle.rss);
+	row('keypress → redraw, median of 20 (baseline: cat)', uiMs, 'ms', catMs);
+	console.log(`${'start to first frame'.padEnd(46)}${`${firstFrameMs.toFixed(0)} ms`.padStart(12)}`);
+} finally {
+	spawnSync('tmux', ['-L', socket, 'kill-server']);
+	await sleep(300);
+	rmSync(dir, {recursive: true, force: true});
+}
