@@ -104,10 +104,12 @@ try {
 	await sleep(300);
 	const uiMs = await keypressLatency('bench:ui', 'j', (before, after) => after !== before);
 
-	const row = (name, value, unit, baseline) => console.log(name.padEnd(46) + `${value.toFixed(1)} ${unit}`.padStart(12) + `${baseline.toFixed(1)} ${unit}`.padStart(12) + `${(value / baseline).toFixed(2)}x`.padStart(10));
+	// An idle node process uses next to no CPU: a ratio against ~0 says nothing, so none is printed then.
+	const ratio = (value, baseline) => (baseline < 0.05 ? '—' : `${(value / baseline).toFixed(2)}x`);
+	const row = (name, value, unit, baseline) => console.log(name.padEnd(46) + `${value.toFixed(1)} ${unit}`.padStart(12) + `${baseline.toFixed(1)} ${unit}`.padStart(12) + ratio(value, baseline).padStart(10));
 	console.log(`jobdeck start (UI + engine), ${values.workers} workers, ${values.jobs} queued jobs, tmux 120x40`);
 	console.log('figure'.padEnd(46) + 'jobdeck'.padStart(12) + 'baseline'.padStart(12) + 'ratio'.padStart(10));
-	row('idle CPU (% of one core; baseline: idle node)', uiIdle.cpuPercent, '%', Math.max(nodeIdle.cpuPercent, 0.01));
+	row('idle CPU (% of one core; baseline: idle node)', uiIdle.cpuPercent, '%', nodeIdle.cpuPercent);
 	row('memory RSS (baseline: idle node)', uiIdle.rss, 'MB', nodeIdle.rss);
 	row('keypress → redraw, median of 20 (baseline: cat)', uiMs, 'ms', catMs);
 	console.log(`${'start to first frame'.padEnd(46)}${`${firstFrameMs.toFixed(0)} ms`.padStart(12)}`);
