@@ -8,6 +8,7 @@ import {
 	type AddWorkersRequest,
 	type JobSelector,
 	type NewJob,
+	type NewWorker,
 	type RemoveWorkerMode,
 	type Scheduler,
 	type SchedulerEvent,
@@ -133,16 +134,7 @@ export class Engine implements Scheduler {
 	async addWorkers(request: AddWorkersRequest): Promise<Worker[]> {
 		this.#refuseWhenStopping();
 		const now = Date.now();
-		const workers = request.workers.map((entry): Worker => ({
-			name: checkWorkerName(entry.name),
-			slots: checkSlots(entry.slots ?? 1),
-			env: checkEnv(entry.env),
-			addedAt: now,
-			removeWhenIdle: false,
-			drained: false,
-			jobsDone: 0,
-			jobsFailed: 0,
-		}));
+		const workers = request.workers.map(entry => checkNewWorker(entry, now));
 		if (workers.length === 0) throw new UserError('no worker name given');
 		this.#refuseDuplicateWorkers(workers);
 		if (!request.skipSshCheck) {
@@ -288,16 +280,7 @@ export class Engine implements Scheduler {
 
 		const imported = parseStatus(status, cwd);
 		const now = Date.now();
-		const workers = imported.workers.map((entry): Worker => ({
-			name: checkWorkerName(entry.name),
-			slots: checkSlots(entry.slots ?? 1),
-			env: checkEnv(entry.env),
-			addedAt: now,
-			removeWhenIdle: false,
-			drained: false,
-			jobsDone: 0,
-			jobsFailed: 0,
-		}));
+		const workers = imported.workers.map(entry => checkNewWorker(entry, now));
 		const names = new Set<string>();
 		for (const worker of workers) {
 			if (names.has(worker.name)) throw new UserError(`worker ${describeString(worker.name)} appears twice in the status`);
@@ -592,6 +575,19 @@ export class Engine implements Scheduler {
 		const all = await readHistoryFrom(this.#store.files.history, 0);
 		return all.findLast(run => run.id === id);
 	}
+}
+
+function checkNewWorker(entry: NewWorker, now: number): Worker {
+	return {
+		name: checkWorkerName(entry.name),
+		slots: checkSlots(entry.slots ?? 1),
+		env: checkEnv(entry.env),
+		addedAt: now,
+		removeWhenIdle: false,
+		drained: false,
+		jobsDone: 0,
+		jobsFailed: 0,
+	};
 }
 
 /** Checks jobs before any is queued; a batch shares one check per directory and per script. */
