@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import {Command, Option} from 'commander';
+import type {AddJobOptions} from './cli/commands/jobs.js';
 
 // The command line. Only commander loads up front: each command imports what
 // it needs when it runs, so that a client command such as `add-job` never
@@ -33,15 +34,31 @@ withDataDir(program.command('start'))
 	.addOption(new Option('--log_dir <dir>').hideHelp())
 	.option('--headless', 'run without a UI, printing one line per event (for nohup, systemd, CI)')
 	.option('--json', 'with --headless: print events as JSON lines')
-	.action(async (positionalDataDir: string | undefined, positionalLogDir: string | undefined, options: DataDirOptions & {logDir: string; log_dir?: string; headless?: boolean; json?: boolean}) => {
+	.option('--offline-after <runs>', 'take a worker offline after this many runs in a row end with the unreachable exit code (0: never)', '3')
+	.option('--unreachable-exit-code <code>', 'the exit code that means the job could not reach its worker (ssh\'s is 255)', '255')
+	.option('--recheck-offline <duration>', 'first re-check of an offline worker after this long; the wait doubles up to 10m', '30s')
+	.action(async (positionalDataDir: string | undefined, positionalLogDir: string | undefined, options: DataDirOptions & StartOptions) => {
 		const {start} = await import('./cli/commands/start.js');
 		await start({
 			dataDir: positionalDataDir ?? dataDirOf(options),
 			logDir: positionalLogDir ?? options.log_dir ?? options.logDir,
 			headless: options.headless ?? false,
 			json: options.json ?? false,
+			offlineAfter: options.offlineAfter,
+			unreachableExitCode: options.unreachableExitCode,
+			recheckOffline: options.recheckOffline,
 		});
 	});
+
+type StartOptions = {
+	logDir: string;
+	log_dir?: string;
+	headless?: boolean;
+	json?: boolean;
+	offlineAfter: string;
+	unreachableExitCode: string;
+	recheckOffline: string;
+};
 
 for (const name of ['add-worker', 'add_slave']) {
 	withDataDir(program.command(name, {hidden: name === 'add_slave'}))
@@ -91,9 +108,12 @@ for (const name of ['add-job', 'add_job']) {
 		.option('-e, --env <NAME=VALUE>', 'env for this job (repeatable)', collect, [])
 		.addOption(new Option('--each', 'one job per argument: SCRIPT ARG1, SCRIPT ARG2, …').conflicts('fromFile'))
 		.option('--from-file <list>', 'one job per line of LIST (- for stdin): SCRIPT ARGS followed by the line\'s words (split without a shell)')
+		.option('--retries <n>', 'run a failed job again up to N times, each attempt with a new JOB_ID', '0')
+		.option('--retry-delay <duration>', 'wait this long before each retry (90s, 20m, 2h)')
+		.option('--timeout <duration>', 'cancel a run that takes longer (90s, 20m, 2h) and record it as timed out')
 		// Everything after SCRIPT belongs to the script, even what looks like our own flags.
 		.passThroughOptions()
-		.action(async (script: string, args: string[], options: DataDirOptions & {env: string[]; each?: boolean; fromFile?: string}) => {
+		.action(async (script: string, args: string[], options: DataDirOptions & AddJobOptions) => {
 			const {addJob} = await import('./cli/commands/jobs.js');
 			await addJob(dataDirOf(options), script, args, options);
 		});
@@ -127,6 +147,14 @@ withDataDir(program.command('retry'))
 	.action(async (ids: string[], options: DataDirOptions) => {
 		const {retryJobs} = await import('./cli/commands/jobs.js');
 		await retryJobs(dataDirOf(options), ids);
+	});
+
+withDataDir(program.command('wait'))
+	.description('wait until these jobs (or all queued and running ones) are done; exit 1 if any did not succeed')
+	.argument('[ids...]')
+	.action(async (ids: string[], options: DataDirOptions) => {
+		const {wait} = await import('./cli/commands/wait.js');
+		process.exitCode = await wait(dataDirOf(options), ids);
 	});
 
 withDataDir(program.command('status'))

@@ -5,10 +5,19 @@ import type {SchedulerEvent} from '../core/scheduler.js';
 
 // Plain-text renderings shared by `status` and the headless event lines.
 
-export function formatExit(run: Pick<FinishedRun, 'exitCode' | 'signal' | 'outcome'>): string {
-	if (run.signal) return run.outcome === 'cancelled' ? `cancelled (${run.signal})` : run.signal;
-	if (run.exitCode === null) return run.outcome === 'cancelled' ? 'cancelled' : 'lost (no exit status)';
-	return run.outcome === 'cancelled' ? `cancelled (exit ${run.exitCode})` : `exit ${run.exitCode}`;
+export function formatExit(run: Pick<FinishedRun, 'exitCode' | 'signal' | 'outcome' | 'requeued'>): string {
+	const how = run.signal ?? (run.exitCode === null ? undefined : `exit ${run.exitCode}`);
+	let text: string;
+	if (run.outcome === 'cancelled' || run.outcome === 'timed-out') {
+		const word = run.outcome === 'cancelled' ? 'cancelled' : 'timed out';
+		text = how ? `${word} (${how})` : word;
+	} else {
+		text = how ?? 'lost (no exit status)';
+	}
+
+	if (run.requeued === 'retry') return `${text}, retrying`;
+	if (run.requeued === 'worker-unreachable') return `${text}, worker unreachable: queued again`;
+	return text;
 }
 
 export function formatEvent(event: SchedulerEvent): string[] {
@@ -32,7 +41,7 @@ export function formatEvent(event: SchedulerEvent): string[] {
 		}
 
 		case 'cancel-requested': {
-			return [`cancelling job ${event.id} (JOB_ID ${event.runId})`];
+			return [`${event.timedOut ? 'timed out' : 'cancelling'}: job ${event.id} (JOB_ID ${event.runId})`];
 		}
 
 		case 'workers-added': {
@@ -45,6 +54,19 @@ export function formatEvent(event: SchedulerEvent): string[] {
 
 		case 'worker-removed': {
 			return [`removed worker ${event.name}`];
+		}
+
+		case 'worker-offline': {
+			return [`worker ${event.name} is offline: ${event.runs} runs in a row ended with exit ${event.exitCode}; next check in ${formatDuration(event.nextCheckAt - event.at)}`];
+		}
+
+		case 'worker-online': {
+			const how = {answered: 'it answers again', probation: 'it gets one job to prove itself', enabled: 'enabled by hand'}[event.how];
+			return [`worker ${event.name} is back online: ${how}`];
+		}
+
+		case 'worker-recheck-failed': {
+			return [`worker ${event.name} is still offline (${event.message}); next check in ${formatDuration(event.nextCheckAt - event.at)}`];
 		}
 
 		case 'paused': {

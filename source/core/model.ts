@@ -18,9 +18,24 @@ export type Worker = {
 	drained: boolean;
 	jobsDone: number;
 	jobsFailed: number;
+	/** Whether the worker passed the ssh login check when it was added: an offline one is then re-checked the same way. */
+	sshChecked?: boolean;
+	/** Runs in a row that ended with the "unreachable" exit code (ssh's 255). */
+	unreachableStreak?: number;
+	/** Set when the worker looks unreachable: it gets no job until a re-check says it answers again. */
+	offline?: WorkerOffline;
+	/** Re-checks that failed since the worker last ran a job properly: they set how long the next offline spell waits. */
+	failedRechecks?: number;
 };
 
-export type WorkerState = 'idle' | 'busy' | 'draining';
+export type WorkerOffline = {
+	since: number;
+	/** Re-checks that failed so far: each one doubles the wait before the next. */
+	checks: number;
+	nextCheckAt: number;
+};
+
+export type WorkerState = 'idle' | 'busy' | 'draining' | 'offline';
 
 /** A job waiting for a free worker slot. */
 export type QueuedJob = {
@@ -33,6 +48,18 @@ export type QueuedJob = {
 	/** The directory `add-job` ran in: the job runs there too. */
 	cwd: string;
 	queuedAt: number;
+	/** How many times a failed run is run again (0 when absent). */
+	retries?: number;
+	/** Wait this long after a failed run before the next attempt. */
+	retryDelayMs?: number;
+	/** A run still going after this long is cancelled and recorded as timed out. */
+	timeoutMs?: number;
+	/** Which attempt the next run is, from 1 (absent: 1). */
+	attempt?: number;
+	/** Runs lost to an unreachable worker: they do not spend a retry, up to a limit. */
+	unreachableRequeues?: number;
+	/** A retry waits in the queue until then. */
+	notBefore?: number;
 };
 
 /** One attempt at running a job, while it runs. `runId` is the job's JOB_ID. */
@@ -48,28 +75,54 @@ export type JobRun = QueuedJob & {
 	cancelRequestedAt?: number;
 	/** When a cancelled job that ignores SIGTERM gets SIGKILL. */
 	cancelKillAt?: number;
+	/** Set when the cancel came from the job's own timeout rather than from a user. */
+	timedOut?: boolean;
 };
 
-export type RunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'lost';
+export type RunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'timed-out' | 'lost';
+
+/** Why a job went back to the queue after a run: another attempt, or its worker could not be reached. */
+export type RequeueReason = 'retry' | 'worker-unreachable';
 
 /** A run that ended, as kept in the history file. */
-export type FinishedRun = Omit<JobRun, 'pidStartTime' | 'cancelRequestedAt' | 'cancelKillAt'> & {
+export type FinishedRun = Omit<JobRun, 'pidStartTime' | 'cancelRequestedAt' | 'cancelKillAt' | 'timedOut' | 'notBefore'> & {
 	endedAt: number;
 	/** The exit code, or null when a signal ended the job (or it vanished without one). */
 	exitCode: number | null;
 	/** The signal that ended the job, such as "SIGTERM", or null. */
 	signal: string | null;
 	outcome: RunOutcome;
+	/** Set when the job was queued again after this run, so this run was not its last. */
+	requeued?: RequeueReason;
 };
 
 export function workerState(worker: Worker, runningJobs: number): WorkerState {
 	if (worker.drained || worker.removeWhenIdle) return 'draining';
+	if (worker.offline) return 'offline';
 	return runningJobs > 0 ? 'busy' : 'idle';
 }
 
-export function runOutcome(exitCode: number | null, signal: string | null, cancelled: boolean): RunOutcome {
-	if (cancelled && exitCode !== 0) return 'cancelled';
+/** Whether the scheduler may hand this worker a new job (slots aside). */
+export function takesJobs(worker: Worker): boolean {
+	return !worker.drained && !worker.removeWhenIdle && !worker.offline;
+}
+
+export function runOutcome(exitCode: number | null, signal: string | null, cancel: {requested: boolean; timedOut: boolean}): RunOutcome {
+	if (cancel.requested && exitCode !== 0) return cancel.timedOut ? 'timed-out' : 'cancelled';
 	if (exitCode === 0) return 'succeeded';
 	if (exitCode === null && signal === null) return 'lost';
 	return 'failed';
+}
+
+/** The job a run belongs to, as it would wait in the queue: only the job's own fields. */
+export function queuedJobOf(run: QueuedJob): QueuedJob {
+	const {id, script, args, env, cwd, queuedAt, retries, retryDelayMs, timeoutMs, attempt, unreachableRequeues} = run;
+	return {
+		id, script, args, env, cwd, queuedAt,
+		...(retries !== undefined && {retries}),
+		...(retryDelayMs !== undefined && {retryDelayMs}),
+		...(timeoutMs !== undefined && {timeoutMs}),
+		...(attempt !== undefined && {attempt}),
+		...(unreachableRequeues !== undefined && {unreachableRequeues}),
+	};
 }

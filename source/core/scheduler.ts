@@ -24,6 +24,11 @@ export type NewJob = {
 	env?: EnvVars;
 	/** Where the job runs; the script is resolved against it. */
 	cwd: string;
+	/** Run a failed job again up to this many times. */
+	retries?: number;
+	retryDelayMs?: number;
+	/** Cancel a run that goes on longer than this, and record it as timed out. */
+	timeoutMs?: number;
 };
 
 /** `now` refuses busy workers; `wait` lets their jobs finish; `kill` cancels them. */
@@ -46,14 +51,19 @@ export type SchedulerSnapshot = {
 };
 
 export type SchedulerEvent = {at: number} & (
-	| {type: 'jobs-queued'; jobs: QueuedJob[]}
+	/** `front`: jobs that came back after a run, served before the rest of the queue. */
+	| {type: 'jobs-queued'; jobs: QueuedJob[]; front?: boolean}
 	| {type: 'jobs-removed'; ids: number[]}
 	| {type: 'job-started'; run: JobRun}
 	| {type: 'job-finished'; run: FinishedRun}
-	| {type: 'cancel-requested'; runId: number; id: number}
+	| {type: 'cancel-requested'; runId: number; id: number; timedOut?: boolean}
 	| {type: 'workers-added'; workers: Worker[]}
 	| {type: 'worker-updated'; worker: Worker}
 	| {type: 'worker-removed'; name: string}
+	/** Its runs kept ending with the unreachable exit code: it gets no job until it answers again. */
+	| {type: 'worker-offline'; name: string; exitCode: number; runs: number; nextCheckAt: number}
+	| {type: 'worker-online'; name: string; how: 'answered' | 'probation' | 'enabled'}
+	| {type: 'worker-recheck-failed'; name: string; message: string; nextCheckAt: number}
 	| {type: 'paused'}
 	| {type: 'resumed'}
 	| {type: 'state-loaded'}

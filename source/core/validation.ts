@@ -97,3 +97,23 @@ export function parseDuration(text: string): number {
 	const unitMs = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
 	return Math.round(Number(match[1]) * unitMs);
 }
+
+export function checkRetries(value: unknown): number {
+	const retries = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+	if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0 || retries > 1000) {
+		throw new UserError(`retries must be a whole number from 0 to 1000, not ${describeString(String(value))}`);
+	}
+
+	return retries;
+}
+
+const longestDurationMs = 366 * 24 * 3_600_000;
+
+/** A duration in milliseconds, as it arrives over the socket; `what` names it in the message. */
+export function checkDurationMs(value: unknown, what: string, allowZero: boolean): number {
+	if (typeof value !== 'number' || !Number.isFinite(value) || value < (allowZero ? 0 : 1) || value > longestDurationMs) {
+		throw new UserError(`${what} must be a duration ${allowZero ? 'of 0 or more' : 'longer than 0'}, at most a year`);
+	}
+
+	return Math.round(value);
+}

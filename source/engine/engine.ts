@@ -2,7 +2,7 @@ import {constants} from 'node:fs';
 import {access, chmod, mkdir, readdir, stat, unlink} from 'node:fs/promises';
 import {isAbsolute, join, resolve} from 'node:path';
 import type {FinishedRun, JobRun, QueuedJob, Worker} from '../core/model.js';
-import {runOutcome} from '../core/model.js';
+import {queuedJobOf, runOutcome, takesJobs} from '../core/model.js';
 import {
 	defaultCancelGraceMs,
 	type AddWorkersRequest,
@@ -16,7 +16,7 @@ import {
 	type SchedulerSnapshot,
 } from '../core/scheduler.js';
 import {UserError} from '../core/user-error.js';
-import {checkArgs, checkEnv, checkSlots, checkWorkerName, describeString} from '../core/validation.js';
+import {checkArgs, checkDurationMs, checkEnv, checkRetries, checkSlots, checkWorkerName, describeString} from '../core/validation.js';
 import {lockDataDir, type DataDirLock} from './data-dir-lock.js';
 import {
 	findJobProcess,
@@ -27,11 +27,21 @@ import {
 	type ExitStatus,
 	type LaunchedJob,
 } from './job-process.js';
+import {nextAttempt} from './next-attempt.js';
 import {probeWorker} from './ssh-probe.js';
 import {readHistoryFrom, readHistoryTail} from './state/history-file.js';
 import type {SchedulerState, StateChange} from './state/scheduler-state.js';
 import {StateStore} from './state/state-store.js';
 import {parseStatus} from './status-import.js';
+import {
+	defaultHealthPolicy,
+	healthAfterRecheck,
+	healthAfterRun,
+	healthOnProbation,
+	isUnreachableExit,
+	type HealthPolicy,
+	type WorkerHealth,
+} from './worker-health.js';
 
 // The scheduler itself: it owns the state, hands queued jobs to free worker
 // slots, runs them, watches them end, and adopts the jobs a previous
@@ -41,6 +51,8 @@ import {parseStatus} from './status-import.js';
 export type EngineOptions = {
 	dataDir: string;
 	logDir: string;
+	/** When a worker counts as unreachable and how it is re-checked. */
+	health?: Partial<HealthPolicy>;
 };
 
 /** How many finished runs the engine keeps in memory for the UI and `status`. */
@@ -62,6 +74,13 @@ export class Engine implements Scheduler {
 	readonly #adopted = new Map<number, JobRun>();
 	#adoptedPoll: NodeJS.Timeout | undefined;
 	readonly #killTimers = new Map<number, NodeJS.Timeout>();
+	readonly #timeoutTimers = new Map<number, NodeJS.Timeout>();
+	readonly #health: HealthPolicy;
+	/** One timer for the next offline worker due a re-check. */
+	#recheckTimer: NodeJS.Timeout | undefined;
+	readonly #rechecking = new Set<string>();
+	/** One timer for the next retry whose delay runs out. */
+	#wakeTimer: {at: number; timer: NodeJS.Timeout} | undefined;
 	#dispatchScheduled = false;
 	/** Spawns under way; `stop` waits for them so that no run is left half started. */
 	readonly #spawning = new Set<Promise<void>>();
@@ -84,8 +103,9 @@ export class Engine implements Scheduler {
 		try {
 			const store = await StateStore.open(dataDir);
 			const recent = await readHistoryTail(store.files.history, recentRunsKept);
-			const engine = new Engine(dataDir, logDir, store, lock, recent);
+			const engine = new Engine(dataDir, logDir, store, lock, recent, {...defaultHealthPolicy, ...options.health});
 			await engine.#adoptRunningJobs();
+			engine.#scheduleRecheck();
 			engine.#scheduleDispatch();
 			return engine;
 		} catch (error) {
@@ -94,8 +114,9 @@ export class Engine implements Scheduler {
 		}
 	}
 
-	private constructor(dataDir: string, logDir: string, store: StateStore, lock: DataDirLock, recent: FinishedRun[]) {
+	private constructor(dataDir: string, logDir: string, store: StateStore, lock: DataDirLock, recent: FinishedRun[], health: HealthPolicy) {
 		this.dataDir = dataDir;
+		this.#health = health;
 		this.logDir = logDir;
 		this.#store = store;
 		this.#lock = lock;
@@ -134,7 +155,7 @@ export class Engine implements Scheduler {
 	async addWorkers(request: AddWorkersRequest): Promise<Worker[]> {
 		this.#refuseWhenStopping();
 		const now = Date.now();
-		const workers = request.workers.map(entry => checkNewWorker(entry, now));
+		const workers = request.workers.map(entry => ({...checkNewWorker(entry, now), sshChecked: !request.skipSshCheck}));
 		if (workers.length === 0) throw new UserError('no worker name given');
 		this.#refuseDuplicateWorkers(workers);
 		if (!request.skipSshCheck) {
@@ -182,10 +203,20 @@ export class Engine implements Scheduler {
 		this.#refuseWhenStopping();
 		const workers = names.map(name => this.#existingWorker(name));
 		const at = Date.now();
-		await this.#change(
-			workers.map(worker => ({type: 'worker-flags', name: worker.name, drained})),
-			workers.map(worker => ({type: 'worker-updated', worker: {...worker, drained}, at})),
-		);
+		const changes: StateChange[] = workers.map(worker => ({type: 'worker-flags', name: worker.name, drained}));
+		const events: SchedulerEvent[] = [];
+		for (const worker of workers) {
+			// `enable` is also how a user vouches for a worker the scheduler took offline.
+			if (!drained && worker.offline) {
+				changes.push({type: 'worker-health', name: worker.name, unreachableStreak: 0, offline: null, failedRechecks: 0});
+				events.push({type: 'worker-online', name: worker.name, how: 'enabled', at});
+			}
+		}
+
+		const saved = this.#store.apply(changes);
+		for (const worker of workers) this.#emit({type: 'worker-updated', worker: {...worker}, at});
+		for (const event of events) this.#emit(event);
+		await saved;
 		if (!drained) this.#scheduleDispatch();
 	}
 
@@ -256,7 +287,9 @@ export class Engine implements Scheduler {
 			if ([...this.#state.running.values()].some(run => run.id === id)) throw new UserError(`job ${id} is running`);
 			const finished = await this.#lastRunOf(id);
 			if (!finished) throw new UserError(`job ${id} has never run here`);
-			jobs.push({id, script: finished.script, args: finished.args, env: finished.env, cwd: finished.cwd, queuedAt: now});
+			// A fresh start: the job's settings stay, its count of attempts does not.
+			const {attempt, unreachableRequeues, ...job} = queuedJobOf(finished);
+			jobs.push({...job, queuedAt: now});
 		}
 
 		const saved = this.#change([{type: 'jobs-queued', jobs}], [{type: 'jobs-queued', jobs, at: now}]);
@@ -300,7 +333,9 @@ export class Engine implements Scheduler {
 		this.#stopping = true;
 		this.#emit({type: 'stopping', at: Date.now()});
 		clearInterval(this.#adoptedPoll);
-		for (const timer of this.#killTimers.values()) clearTimeout(timer);
+		clearTimeout(this.#recheckTimer);
+		clearTimeout(this.#wakeTimer?.timer);
+		for (const timer of [...this.#killTimers.values(), ...this.#timeoutTimers.values()]) clearTimeout(timer);
 		await Promise.all(this.#spawning);
 		try {
 			await this.#store.close();
@@ -325,7 +360,13 @@ export class Engine implements Scheduler {
 	#dispatch(): void {
 		if (this.#stopping || this.#state.paused) return;
 		const started: Array<{run: JobRun; saved: Promise<void>}> = [];
+		const now = Date.now();
 		for (const job of this.#state.queue.values()) {
+			if (job.notBefore !== undefined && job.notBefore > now) {
+				this.#wakeAt(job.notBefore);
+				continue;
+			}
+
 			const worker = this.#freeWorker();
 			if (!worker) break;
 			const runId = this.#state.nextRunId;
@@ -353,11 +394,22 @@ export class Engine implements Scheduler {
 
 	#freeWorker(): Worker | undefined {
 		for (const worker of this.#state.workers.values()) {
-			if (worker.drained || worker.removeWhenIdle) continue;
-			if (this.busySlots(worker.name) < worker.slots) return worker;
+			if (takesJobs(worker) && this.busySlots(worker.name) < worker.slots) return worker;
 		}
 
 		return undefined;
+	}
+
+	/** Dispatches again when a retry's delay runs out. */
+	#wakeAt(at: number): void {
+		if (this.#wakeTimer && this.#wakeTimer.at <= at) return;
+		clearTimeout(this.#wakeTimer?.timer);
+		const timer = setTimeout(() => {
+			this.#wakeTimer = undefined;
+			this.#scheduleDispatch();
+		}, Math.max(0, at - Date.now()));
+		timer.unref();
+		this.#wakeTimer = {at, timer};
 	}
 
 	#spawn(run: JobRun): void {
@@ -392,6 +444,7 @@ export class Engine implements Scheduler {
 		void launched.exited.then(wrapperSignal => {
 			this.#finishFromExitFile(run, wrapperSignal ?? null);
 		});
+		this.#armTimeout(run);
 		if (run.cancelRequestedAt !== undefined) this.#terminate(run);
 	}
 
@@ -403,27 +456,47 @@ export class Engine implements Scheduler {
 	}
 
 	#finish(run: JobRun, exit: ExitStatus): void {
-		const {pidStartTime, cancelRequestedAt, cancelKillAt, ...fields} = run;
+		const {pidStartTime, cancelRequestedAt, cancelKillAt, timedOut, notBefore, ...fields} = run;
+		const endedAt = Date.now();
+		const outcome = runOutcome(exit.exitCode, exit.signal, {requested: cancelRequestedAt !== undefined, timedOut: timedOut === true});
+		const unreachable = outcome === 'failed' && isUnreachableExit(exit.exitCode, this.#health);
+		const next = nextAttempt(run, outcome, unreachable, this.#health, endedAt);
 		const finished: FinishedRun = {
 			...fields,
-			endedAt: Date.now(),
+			endedAt,
 			exitCode: exit.exitCode,
 			signal: exit.signal,
-			outcome: runOutcome(exit.exitCode, exit.signal, cancelRequestedAt !== undefined),
+			outcome,
+			...(next && {requeued: next.reason}),
 		};
-		clearTimeout(this.#killTimers.get(run.runId));
-		this.#killTimers.delete(run.runId);
+		for (const timers of [this.#killTimers, this.#timeoutTimers]) {
+			clearTimeout(timers.get(run.runId));
+			timers.delete(run.runId);
+		}
+
 		this.#adopted.delete(run.runId);
 		this.#recent.push(finished);
 		if (this.#recent.length > recentRunsKept) this.#recent.splice(0, this.#recent.length - recentRunsKept);
-		if (finished.outcome === 'succeeded') this.#totals.done++;
-		else this.#totals.failed++;
+		// The totals count jobs that are done for good, not attempts.
+		if (outcome === 'succeeded') this.#totals.done++;
+		else if (!next) this.#totals.failed++;
 
-		const saved = this.#store.apply([{type: 'run-finished', run: finished}]);
-		this.#emit({type: 'job-finished', run: finished, at: finished.endedAt});
+		const changes: StateChange[] = [{type: 'run-finished', run: finished, ...(next && {requeue: next.job})}];
+		const workerBefore = this.#state.workers.get(run.worker);
+		const health = workerBefore && healthAfterRun(workerBefore, unreachable, this.#health, endedAt);
+		const wentOffline = health?.offline && !workerBefore?.offline;
+		if (health) changes.push({type: 'worker-health', name: run.worker, ...health});
+		const saved = this.#store.apply(changes);
+		this.#emit({type: 'job-finished', run: finished, at: endedAt});
+		if (next) this.#emit({type: 'jobs-queued', jobs: [next.job], front: true, at: endedAt});
 		const worker = this.#state.workers.get(run.worker);
-		if (worker) this.#emit({type: 'worker-updated', worker, at: finished.endedAt});
-		else this.#emit({type: 'worker-removed', name: run.worker, at: finished.endedAt});
+		if (worker) this.#emit({type: 'worker-updated', worker: {...worker}, at: endedAt});
+		else this.#emit({type: 'worker-removed', name: run.worker, at: endedAt});
+		if (wentOffline && health.offline) {
+			this.#emit({type: 'worker-offline', name: run.worker, exitCode: exit.exitCode!, runs: health.unreachableStreak, nextCheckAt: health.offline.nextCheckAt, at: endedAt});
+			this.#scheduleRecheck();
+		}
+
 		// The exit file goes only once the finish is on disk: until then it is what tells a restart how the job ended.
 		saved.then(
 			async () => unlink(this.#exitFile(run)).catch(() => undefined),
@@ -453,6 +526,83 @@ export class Engine implements Scheduler {
 		this.#killTimers.set(run.runId, timer);
 	}
 
+	// Timeouts: a run past its job's time limit is cancelled as `cancel` does it, and recorded as timed out.
+
+	#armTimeout(run: JobRun): void {
+		if (run.timeoutMs === undefined || this.#timeoutTimers.has(run.runId)) return;
+		const timer = setTimeout(() => {
+			this.#timeoutTimers.delete(run.runId);
+			this.#timeOut(run.runId);
+		}, Math.max(0, run.startedAt + run.timeoutMs - Date.now()));
+		timer.unref();
+		this.#timeoutTimers.set(run.runId, timer);
+	}
+
+	#timeOut(runId: number): void {
+		const run = this.#state.running.get(runId);
+		if (!run || run.cancelRequestedAt !== undefined || this.#stopping) return;
+		const at = Date.now();
+		this.#commit([{type: 'run-cancel-requested', runId, at, killAt: at + defaultCancelGraceMs, timedOut: true}]);
+		this.#emit({type: 'cancel-requested', runId, id: run.id, timedOut: true, at});
+		this.#terminate(run);
+	}
+
+	// Offline workers: re-checked now and then, and given jobs again once they answer.
+
+	#scheduleRecheck(): void {
+		clearTimeout(this.#recheckTimer);
+		let next = Number.POSITIVE_INFINITY;
+		for (const worker of this.#state.workers.values()) {
+			if (worker.offline && !this.#rechecking.has(worker.name)) next = Math.min(next, worker.offline.nextCheckAt);
+		}
+
+		if (next === Number.POSITIVE_INFINITY || this.#stopping) return;
+		this.#recheckTimer = setTimeout(() => {
+			this.#recheckDue();
+		}, Math.max(0, next - Date.now()));
+		this.#recheckTimer.unref();
+	}
+
+	#recheckDue(): void {
+		const now = Date.now();
+		for (const worker of this.#state.workers.values()) {
+			if (!worker.offline || worker.offline.nextCheckAt > now || this.#rechecking.has(worker.name)) continue;
+			if (worker.sshChecked) void this.#recheck(worker);
+			else this.#setHealth(worker, healthOnProbation(worker, this.#health), {type: 'worker-online', name: worker.name, how: 'probation', at: now});
+		}
+
+		this.#scheduleRecheck();
+	}
+
+	async #recheck(worker: Worker): Promise<void> {
+		this.#rechecking.add(worker.name);
+		let failure: string | undefined;
+		try {
+			await probeWorker(worker.name, worker.env);
+		} catch (error) {
+			failure = (error as Error).message;
+		} finally {
+			this.#rechecking.delete(worker.name);
+		}
+
+		const current = this.#state.workers.get(worker.name);
+		// Removed, or enabled by hand, while ssh was answering.
+		if (this.#stopping || !current?.offline) return;
+		const at = Date.now();
+		const health = healthAfterRecheck(current, failure === undefined, this.#health, at);
+		this.#setHealth(current, health, failure === undefined
+			? {type: 'worker-online', name: current.name, how: 'answered', at}
+			: {type: 'worker-recheck-failed', name: current.name, message: failure, nextCheckAt: health.offline!.nextCheckAt, at});
+		this.#scheduleRecheck();
+	}
+
+	#setHealth(worker: Worker, health: WorkerHealth, event: SchedulerEvent): void {
+		this.#commit([{type: 'worker-health', name: worker.name, ...health}]);
+		this.#emit({type: 'worker-updated', worker: {...worker}, at: event.at});
+		this.#emit(event);
+		if (!health.offline) this.#scheduleDispatch();
+	}
+
 	// Adoption: runs a previous scheduler started are finished, watched, or put back in the queue.
 
 	async #adoptRunningJobs(): Promise<void> {
@@ -462,6 +612,7 @@ export class Engine implements Scheduler {
 			if (pid !== undefined && isProcessAlive(pid, run.pid === undefined ? undefined : run.pidStartTime)) {
 				if (run.pid === undefined) this.#commit([{type: 'run-spawned', runId: run.runId, pid, pidStartTime: undefined}]);
 				this.#adopted.set(run.runId, run);
+				this.#armTimeout(run);
 				if (run.cancelKillAt !== undefined) this.#armKill(run);
 				continue;
 			}
@@ -602,8 +753,18 @@ async function checkNewJobs(newJobs: NewJob[]): Promise<Array<Omit<QueuedJob, 'i
 		await once(`dir:${String(job.cwd)}`, async () => checkDirectory(job.cwd));
 		const script = resolve(job.cwd, checkScriptName(job.script));
 		await once(`script:${script}`, async () => checkExecutable(script));
-		return {script, args: checkArgs(job.args), env: checkEnv(job.env), cwd: job.cwd};
+		return {script, args: checkArgs(job.args), env: checkEnv(job.env), cwd: job.cwd, ...checkJobSettings(job)};
 	}));
+}
+
+/** Only the settings a job has are stored: most jobs have none. */
+function checkJobSettings(job: NewJob): Pick<QueuedJob, 'retries' | 'retryDelayMs' | 'timeoutMs'> {
+	const retries = job.retries === undefined ? 0 : checkRetries(job.retries);
+	return {
+		...(retries > 0 && {retries}),
+		...(job.retryDelayMs !== undefined && job.retryDelayMs !== 0 && {retryDelayMs: checkDurationMs(job.retryDelayMs, 'the retry delay', true)}),
+		...(job.timeoutMs !== undefined && {timeoutMs: checkDurationMs(job.timeoutMs, 'the timeout', false)}),
+	};
 }
 
 function checkScriptName(script: string): string {

@@ -37,6 +37,10 @@ function parseJobdeckStatus(status: Record<string, unknown>, cwd: string): Impor
 			args: list(job['args'] ?? [], `${where}[${index}].args`).map((arg, argIndex) => string(arg, `${where}[${index}].args[${argIndex}]`)),
 			env: checkEnv(job['env']),
 			cwd: typeof job['cwd'] === 'string' ? job['cwd'] : cwd,
+			// Checked by the engine like those of any new job.
+			...(job['retries'] !== undefined && {retries: job['retries'] as number}),
+			...(job['retryDelayMs'] !== undefined && {retryDelayMs: job['retryDelayMs'] as number}),
+			...(job['timeoutMs'] !== undefined && {timeoutMs: job['timeoutMs'] as number}),
 		};
 	};
 

@@ -1,6 +1,6 @@
 import {readFile} from 'node:fs/promises';
 import {splitArguments} from '../../core/arguments.js';
-import {parseDuration, parseEnvAssignments, parseJobId} from '../../core/validation.js';
+import {checkDurationMs, checkRetries, parseDuration, parseEnvAssignments, parseJobId} from '../../core/validation.js';
 import {UserError} from '../../core/user-error.js';
 import {withScheduler} from '../connect.js';
 
@@ -10,10 +10,18 @@ export type AddJobOptions = {
 	each?: boolean;
 	/** One job per line of this file (- for stdin). */
 	fromFile?: string;
+	retries?: string;
+	retryDelay?: string;
+	timeout?: string;
 };
 
 export async function addJob(dataDir: string, script: string, args: string[], options: AddJobOptions): Promise<void> {
 	const env = parseEnvAssignments(options.env);
+	const settings = {
+		retries: checkRetries(options.retries ?? '0'),
+		...(options.retryDelay !== undefined && {retryDelayMs: checkDurationMs(parseDuration(options.retryDelay), '--retry-delay', true)}),
+		...(options.timeout !== undefined && {timeoutMs: checkDurationMs(parseDuration(options.timeout), '--timeout', false)}),
+	};
 	const cwd = process.cwd();
 	let argLists: string[][] = [args];
 	if (options.each) {
@@ -25,7 +33,7 @@ export async function addJob(dataDir: string, script: string, args: string[], op
 	}
 
 	// One request, so the scheduler saves the whole batch in one write.
-	const jobs = await withScheduler(dataDir, async scheduler => scheduler.addJobs(argLists.map(jobArgs => ({script, args: jobArgs, env, cwd}))));
+	const jobs = await withScheduler(dataDir, async scheduler => scheduler.addJobs(argLists.map(jobArgs => ({script, args: jobArgs, env, cwd, ...settings}))));
 	// Just the ids, one a line, so that scripts can chain on them.
 	process.stdout.write(jobs.map(job => job.id).join('\n') + '\n');
 }

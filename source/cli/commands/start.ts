@@ -1,6 +1,9 @@
 import {serveScheduler} from '../../control/control-server.js';
 import type {SchedulerEvent} from '../../core/scheduler.js';
 import {Engine} from '../../engine/engine.js';
+import type {HealthPolicy} from '../../engine/worker-health.js';
+import {UserError} from '../../core/user-error.js';
+import {parseDuration} from '../../core/validation.js';
 import {formatEvent} from '../format.js';
 
 export type StartOptions = {
@@ -8,6 +11,10 @@ export type StartOptions = {
 	logDir: string;
 	headless: boolean;
 	json: boolean;
+	/** The worker health rule, as typed on the command line. */
+	offlineAfter?: string;
+	unreachableExitCode?: string;
+	recheckOffline?: string;
 };
 
 /**
@@ -15,7 +22,8 @@ export type StartOptions = {
  * or by quitting the UI. Stopping never kills running jobs.
  */
 export async function start(options: StartOptions): Promise<void> {
-	const engine = await Engine.start({dataDir: options.dataDir, logDir: options.logDir});
+	const health = healthPolicyOf(options);
+	const engine = await Engine.start({dataDir: options.dataDir, logDir: options.logDir, health});
 	const server = await serveScheduler(engine, engine.dataDir);
 	const stopOnSignal = () => {
 		void engine.stop();
@@ -43,6 +51,29 @@ export async function start(options: StartOptions): Promise<void> {
 		process.off('SIGINT', stopOnSignal);
 		process.off('SIGHUP', stopOnSignal);
 	}
+}
+
+function healthPolicyOf(options: StartOptions): Partial<HealthPolicy> {
+	const health: Partial<HealthPolicy> = {};
+	if (options.offlineAfter !== undefined) {
+		if (!/^\d+$/.test(options.offlineAfter) || Number(options.offlineAfter) > 1000) throw new UserError(`--offline-after must be a whole number from 0 to 1000, not ${JSON.stringify(options.offlineAfter)}`);
+		health.offlineAfter = Number(options.offlineAfter);
+	}
+
+	if (options.unreachableExitCode !== undefined) {
+		if (!/^\d+$/.test(options.unreachableExitCode) || Number(options.unreachableExitCode) < 1 || Number(options.unreachableExitCode) > 255) {
+			throw new UserError(`--unreachable-exit-code must be an exit code from 1 to 255, not ${JSON.stringify(options.unreachableExitCode)}`);
+		}
+
+		health.unreachableExitCode = Number(options.unreachableExitCode);
+	}
+
+	if (options.recheckOffline !== undefined) {
+		health.recheckAfterMs = parseDuration(options.recheckOffline);
+		if (health.recheckAfterMs < 100) throw new UserError('--recheck-offline must be at least 100ms');
+	}
+
+	return health;
 }
 
 function printEvents(engine: Engine, json: boolean): void {

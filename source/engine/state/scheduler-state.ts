@@ -1,4 +1,5 @@
-import type {FinishedRun, JobRun, QueuedJob, Worker} from '../../core/model.js';
+import type {FinishedRun, JobRun, QueuedJob, Worker, WorkerOffline} from '../../core/model.js';
+import {JobQueue} from './job-queue.js';
 
 // The scheduler's whole state, and the only way to change it: a StateChange
 // applied by `applyChange`. The engine applies each change live and the store
@@ -11,8 +12,7 @@ export type SchedulerState = {
 	paused: boolean;
 	/** In the order they were added. */
 	workers: Map<string, Worker>;
-	/** First in, first out: a Map keeps insertion order and removes by id in O(1). */
-	queue: Map<number, QueuedJob>;
+	queue: JobQueue;
 	/** By runId. */
 	running: Map<number, JobRun>;
 	/** Jobs running on each worker, derived from `running`. */
@@ -23,14 +23,17 @@ export type StateChange =
 	| {type: 'workers-added'; workers: Worker[]}
 	| {type: 'worker-removed'; name: string}
 	| {type: 'worker-flags'; name: string; removeWhenIdle?: boolean; drained?: boolean}
+	/** `offline: null` brings the worker back. */
+	| {type: 'worker-health'; name: string; unreachableStreak: number; offline: WorkerOffline | null; failedRechecks: number}
 	| {type: 'jobs-queued'; jobs: QueuedJob[]}
 	| {type: 'jobs-removed'; ids: number[]}
 	| {type: 'run-started'; run: JobRun}
 	| {type: 'run-spawned'; runId: number; pid: number; pidStartTime: number | undefined}
-	| {type: 'run-cancel-requested'; runId: number; at: number; killAt: number}
+	| {type: 'run-cancel-requested'; runId: number; at: number; killAt: number; timedOut?: boolean}
 	/** A run the scheduler never managed to spawn goes back to the head of the queue. */
 	| {type: 'run-abandoned'; runId: number}
-	| {type: 'run-finished'; run: FinishedRun}
+	/** With `requeue`, the same job goes back to the front of the queue in the same step, so a crash cannot lose it. */
+	| {type: 'run-finished'; run: FinishedRun; requeue?: QueuedJob}
 	| {type: 'paused'; paused: boolean}
 	| {type: 'state-replaced'; workers: Worker[]; queue: QueuedJob[]; nextJobId: number};
 
@@ -54,7 +57,7 @@ export function emptyState(): SchedulerState {
 		nextRunId: 1,
 		paused: false,
 		workers: new Map(),
-		queue: new Map(),
+		queue: new JobQueue(),
 		running: new Map(),
 		busySlots: new Map(),
 	};
@@ -80,9 +83,19 @@ export function applyChange(state: SchedulerState, change: StateChange): void {
 			break;
 		}
 
+		case 'worker-health': {
+			const worker = state.workers.get(change.name);
+			if (!worker) break;
+			worker.unreachableStreak = change.unreachableStreak;
+			worker.failedRechecks = change.failedRechecks;
+			if (change.offline) worker.offline = change.offline;
+			else delete worker.offline;
+			break;
+		}
+
 		case 'jobs-queued': {
 			for (const job of change.jobs) {
-				state.queue.set(job.id, job);
+				state.queue.pushBack(job);
 				state.nextJobId = Math.max(state.nextJobId, job.id + 1);
 			}
 
@@ -116,6 +129,7 @@ export function applyChange(state: SchedulerState, change: StateChange): void {
 			if (!run) break;
 			run.cancelRequestedAt = change.at;
 			run.cancelKillAt = change.killAt;
+			if (change.timedOut) run.timedOut = true;
 			break;
 		}
 
@@ -123,8 +137,8 @@ export function applyChange(state: SchedulerState, change: StateChange): void {
 			const run = state.running.get(change.runId);
 			if (!run) break;
 			releaseRun(state, run);
-			const {runId, worker, startedAt, logFile, pid, pidStartTime, cancelRequestedAt, cancelKillAt, ...job} = run;
-			state.queue = new Map([[job.id, job], ...state.queue]);
+			const {runId, worker, startedAt, logFile, pid, pidStartTime, cancelRequestedAt, cancelKillAt, timedOut, ...job} = run;
+			state.queue.pushFront(job);
 			break;
 		}
 
@@ -132,6 +146,7 @@ export function applyChange(state: SchedulerState, change: StateChange): void {
 			const run = state.running.get(change.run.runId);
 			if (!run) break;
 			releaseRun(state, run);
+			if (change.requeue) state.queue.pushFront(change.requeue);
 			const worker = state.workers.get(run.worker);
 			if (!worker) break;
 			if (change.run.outcome === 'succeeded') worker.jobsDone++;
@@ -147,7 +162,7 @@ export function applyChange(state: SchedulerState, change: StateChange): void {
 
 		case 'state-replaced': {
 			state.workers = new Map(change.workers.map(worker => [worker.name, worker]));
-			state.queue = new Map(change.queue.map(job => [job.id, job]));
+			state.queue = new JobQueue(change.queue);
 			state.nextJobId = Math.max(state.nextJobId, change.nextJobId);
 			break;
 		}
@@ -167,7 +182,7 @@ export function stateFromDocument(document: StateDocument): SchedulerState {
 	state.nextRunId = document.nextRunId;
 	state.paused = document.paused;
 	for (const worker of document.workers) state.workers.set(worker.name, worker);
-	for (const job of document.queue) state.queue.set(job.id, job);
+	state.queue = new JobQueue(document.queue);
 	for (const run of document.running) {
 		state.running.set(run.runId, run);
 		state.busySlots.set(run.worker, (state.busySlots.get(run.worker) ?? 0) + 1);

@@ -43,6 +43,14 @@ export function Header({model, workerStates, progress, width}: HeaderProps) {
 				<Text color={theme.busy}>{workerStates.busy} busy</Text>
 				{' · '}
 				<Text color={theme.warning}>{workerStates.draining} draining</Text>
+				{workerStates.offline > 0 && (
+					<>
+						{' · '}
+						<Text bold color={theme.failure}>
+							{workerStates.offline} offline
+						</Text>
+					</>
+				)}
 				{'   queued '}
 				<Text bold>{formatCount(model.queue.length)}</Text>
 				{'  running '}

@@ -34,10 +34,10 @@ export function WorkersPane({workers, ...pane}: WorkersPaneProps) {
 	);
 }
 
-const stateLabel = {idle: 'idle', busy: 'busy', draining: 'drain'} as const;
+const stateLabel = {idle: 'idle', busy: 'busy', draining: 'drain', offline: 'offline'} as const;
 
 function workerCells({worker, state, runs}: WorkerRow, theme: Theme): Cell[] {
-	const stateColor = {idle: theme.success, busy: theme.busy, draining: theme.warning}[state];
+	const stateColor = {idle: theme.success, busy: theme.busy, draining: theme.warning, offline: theme.failure}[state];
 	return [
 		{text: worker.name, bold: true},
 		{text: stateLabel[state], color: stateColor},

@@ -32,7 +32,7 @@ export function workerRows(model: SchedulerModel): WorkerRow[] {
 }
 
 export function countWorkerStates(rows: readonly WorkerRow[]): Record<WorkerState, number> {
-	const counts = {idle: 0, busy: 0, draining: 0};
+	const counts = {idle: 0, busy: 0, draining: 0, offline: 0};
 	for (const row of rows) counts[row.state]++;
 	return counts;
 }

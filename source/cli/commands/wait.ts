@@ -1,0 +1,128 @@
+import {resolve} from 'node:path';
+import type {FinishedRun} from '../../core/model.js';
+import type {SchedulerEvent, SchedulerSnapshot} from '../../core/scheduler.js';
+import {UserError} from '../../core/user-error.js';
+import {parseJobId} from '../../core/validation.js';
+import {withScheduler} from '../connect.js';
+import {formatExit} from '../format.js';
+
+// `jobdeck wait [ID…]`: blocks until the jobs are done, for scripts and CI.
+// A job is done when its last run ended and it is not queued again (a retry
+// or an unreachable worker sends it back). The exit status says whether each
+// one succeeded.
+
+/** What became of a job: its last run, or `removed` when it left the queue without running to the end. */
+type JobEnd = FinishedRun | 'removed';
+
+export async function wait(dataDir: string, idTexts: string[]): Promise<number> {
+	const ids = idTexts.map(parseJobId);
+	const waitForAll = ids.length === 0;
+	const failures = await withScheduler(dataDir, async scheduler => {
+		const pending = new Set<number>();
+		const ends = new Map<number, JobEnd>();
+		let snapshotTaken = false;
+		const early: SchedulerEvent[] = [];
+		let wake: (() => void) | undefined;
+
+		const follow = (event: SchedulerEvent) => {
+			switch (event.type) {
+				case 'jobs-queued': {
+					for (const job of event.jobs) pending.add(job.id);
+					break;
+				}
+
+				case 'job-started': {
+					pending.add(event.run.id);
+					break;
+				}
+
+				case 'job-finished': {
+					ends.set(event.run.id, event.run);
+					if (event.run.requeued) pending.add(event.run.id);
+					else pending.delete(event.run.id);
+					break;
+				}
+
+				case 'jobs-removed': {
+					for (const id of event.ids) {
+						if (pending.delete(id)) ends.set(id, 'removed');
+					}
+
+					break;
+				}
+
+				case 'state-loaded': {
+					// The queue was replaced wholesale: the jobs waited for are gone.
+					for (const id of pending) ends.set(id, 'removed');
+					pending.clear();
+					break;
+				}
+
+				default:
+			}
+		};
+
+		// Subscribe before taking the snapshot, so that nothing ending in between is missed;
+		// events older than the snapshot replay to the same state.
+		scheduler.subscribe(events => {
+			if (snapshotTaken) for (const event of events) follow(event);
+			else early.push(...events);
+			wake?.();
+		});
+		const stopped = new Promise<never>((_resolve, reject) => {
+			scheduler.onDisconnect(() => {
+				reject(new UserError('the scheduler stopped before the jobs were done'));
+			});
+		});
+		void stopped.catch(() => undefined);
+
+		const snapshot = await scheduler.snapshot();
+		for (const job of snapshot.queue) pending.add(job.id);
+		for (const run of snapshot.runningJobs) pending.add(run.id);
+		if (!waitForAll) await recordPastEnds(dataDir, snapshot, ids, pending, ends);
+		snapshotTaken = true;
+		for (const event of early.splice(0)) follow(event);
+		if (snapshot.paused) process.stderr.write('jobdeck: note: the scheduler is paused; jobs start again after `jobdeck resume`\n');
+
+		const waitedFor = () => (waitForAll ? [...pending] : ids.filter(id => pending.has(id)));
+		while (waitedFor().length > 0) {
+			// eslint-disable-next-line no-await-in-loop
+			await Promise.race([stopped, new Promise<void>(resolveWake => {
+				wake = resolveWake;
+			})]);
+		}
+
+		const ended = waitForAll ? [...ends.entries()] : ids.map(id => [id, ends.get(id)!] as const);
+		return ended.filter(([, end]) => end === 'removed' ? !waitForAll : end.outcome !== 'succeeded');
+	});
+
+	for (const [id, end] of failures) {
+		process.stderr.write(end === 'removed'
+			? `job ${id}: removed from the queue before it ran to the end\n`
+			: `job ${id}: ${formatExit(end)} on ${end.worker} (JOB_ID ${end.runId})\n`);
+	}
+
+	return failures.length > 0 ? 1 : 0;
+}
+
+/** How the jobs that are not queued or running ended: from the snapshot's recent runs, else the history file. */
+async function recordPastEnds(dataDir: string, snapshot: SchedulerSnapshot, ids: number[], pending: Set<number>, ends: Map<number, JobEnd>): Promise<void> {
+	const lastRuns = new Map<number, FinishedRun>();
+	for (const run of snapshot.finished) lastRuns.set(run.id, run);
+	const missing = new Set(ids.filter(id => !pending.has(id) && !lastRuns.has(id)));
+	if (missing.size > 0) {
+		const {readHistoryFrom} = await import('../../engine/state/history-file.js');
+		const {stateFiles} = await import('../../engine/state/state-store.js');
+		for (const run of await readHistoryFrom(stateFiles(resolve(dataDir)).history, 0)) {
+			if (missing.has(run.id)) lastRuns.set(run.id, run);
+		}
+	}
+
+	for (const id of ids) {
+		if (pending.has(id)) continue;
+		const run = lastRuns.get(id);
+		if (!run) throw new UserError(`job ${id} is not known: it is not queued or running and has never run here`);
+		// Its last run sent it back to the queue, but it is no longer there: it was removed since.
+		ends.set(id, run.requeued ? 'removed' : run);
+	}
+}
