@@ -99,6 +99,8 @@ export type SshFleet = {
 	server(name: string): SshServer;
 	/** Writes a client ssh config: the given Host entries, then `Host *` with our key and known_hosts. */
 	writeClientConfig(file: string, hosts: HostEntry[]): string;
+	/** The machine comes back: a killed server starts again on its address and port. */
+	revive(name: string): Promise<SshServer>;
 	/** Kills every server and removes the directory. */
 	stop(): Promise<void>;
 };
@@ -159,6 +161,13 @@ export async function startSshFleet(specs: ServerSpec[]): Promise<SshFleet> {
 			].join('\n'));
 			writeFileSync(file, blocks.join('\n\n') + '\n', {mode: 0o600});
 			return file;
+		},
+		async revive(name) {
+			const dead = fleet.server(name);
+			if (dead.running) throw new Error(`sshd ${name} is still running`);
+			const server = await launch({name, address: dead.address, passwordOnly: dead.passwordOnly}, dead.port, join(dir, `sshd_config-${name}`));
+			servers.set(name, server);
+			return server;
 		},
 		async stop() {
 			await Promise.all([...servers.values()].map(async server => server.kill()));
