@@ -19,6 +19,7 @@ import {UserError} from '../core/user-error.js';
 import {checkArgs, checkDurationMs, checkEnv, checkRetries, checkSlots, checkWorkerName, describeString} from '../core/validation.js';
 import {lockDataDir, type DataDirLock} from './data-dir-lock.js';
 import {
+	exitStatusOf,
 	findJobProcess,
 	isProcessAlive,
 	launchJob,
@@ -59,6 +60,8 @@ export type EngineOptions = {
 const recentRunsKept = 1000;
 /** How often a job adopted from an earlier scheduler (not our child) is checked. */
 const adoptedPollMs = 200;
+/** After a failed save (a full disk), no job starts for this long, and then the runs are looked at again. */
+const afterSaveFailureMs = 1000;
 
 export class Engine implements Scheduler {
 	readonly dataDir: string;
@@ -72,6 +75,12 @@ export class Engine implements Scheduler {
 	readonly #totals = {done: 0, failed: 0};
 	/** Runs that an earlier scheduler started: not our children, so polled. */
 	readonly #adopted = new Map<number, JobRun>();
+	/** Runs whose process is our child, by runId: their exit is reported to us. */
+	readonly #children = new Set<number>();
+	/** How our children ended, until that is saved: the exit file may be missing it (a full disk). */
+	readonly #childExits = new Map<number, ExitStatus>();
+	#saveFailedAt = 0;
+	#afterSaveFailure: NodeJS.Timeout | undefined;
 	#adoptedPoll: NodeJS.Timeout | undefined;
 	readonly #killTimers = new Map<number, NodeJS.Timeout>();
 	readonly #timeoutTimers = new Map<number, NodeJS.Timeout>();
@@ -122,6 +131,9 @@ export class Engine implements Scheduler {
 		this.#lock = lock;
 		this.#runsDir = join(dataDir, 'runs');
 		this.#recent = recent;
+		store.onReload(error => {
+			this.#afterSaveFailed(error);
+		});
 	}
 
 	get #state(): SchedulerState {
@@ -335,6 +347,7 @@ export class Engine implements Scheduler {
 		clearInterval(this.#adoptedPoll);
 		clearTimeout(this.#recheckTimer);
 		clearTimeout(this.#wakeTimer?.timer);
+		clearTimeout(this.#afterSaveFailure);
 		for (const timer of [...this.#killTimers.values(), ...this.#timeoutTimers.values()]) clearTimeout(timer);
 		await Promise.all(this.#spawning);
 		try {
@@ -359,8 +372,13 @@ export class Engine implements Scheduler {
 
 	#dispatch(): void {
 		if (this.#stopping || this.#state.paused) return;
-		const started: Array<{run: JobRun; saved: Promise<void>}> = [];
 		const now = Date.now();
+		if (now - this.#saveFailedAt < afterSaveFailureMs) {
+			this.#wakeAt(this.#saveFailedAt + afterSaveFailureMs);
+			return;
+		}
+
+		const started: Array<{run: JobRun; saved: Promise<void>}> = [];
 		for (const job of this.#state.queue.values()) {
 			if (job.notBefore !== undefined && job.notBefore > now) {
 				this.#wakeAt(job.notBefore);
@@ -441,18 +459,31 @@ export class Engine implements Scheduler {
 		}
 
 		this.#commit([{type: 'run-spawned', runId: run.runId, pid: launched.pid, pidStartTime: launched.pidStartTime}]);
-		void launched.exited.then(wrapperSignal => {
-			this.#finishFromExitFile(run, wrapperSignal ?? null);
+		this.#children.add(run.runId);
+		void launched.exited.then(wrapper => {
+			this.#children.delete(run.runId);
+			this.#finishFromExitFile(run, wrapper);
 		});
 		this.#armTimeout(run);
 		if (run.cancelRequestedAt !== undefined) this.#terminate(run);
 	}
 
-	#finishFromExitFile(run: JobRun, signalOfWrapper: string | null): void {
+	#finishFromExitFile(run: JobRun, wrapper: {exitCode: number | undefined; signal: string | undefined}): void {
 		if (!this.#state.running.has(run.runId) || this.#stopping) return;
 		const status = readExitFile(this.#exitFile(run));
-		// Without a status the wrapper itself was killed (SIGKILL after a cancel's grace, or by hand).
-		this.#finish(run, typeof status === 'object' ? status : {exitCode: null, signal: signalOfWrapper});
+		let exit: ExitStatus;
+		if (typeof status === 'object') {
+			exit = status;
+		} else if (wrapper.exitCode !== undefined && wrapper.signal === undefined) {
+			// The wrapper could not write the file (a full disk) but passed the status on.
+			exit = exitStatusOf(wrapper.exitCode);
+		} else {
+			// The wrapper itself was killed (SIGKILL after a cancel's grace, or by hand).
+			exit = {exitCode: null, signal: wrapper.signal ?? null};
+		}
+
+		this.#childExits.set(run.runId, exit);
+		this.#finish(run, exit);
 	}
 
 	#finish(run: JobRun, exit: ExitStatus): void {
@@ -499,7 +530,10 @@ export class Engine implements Scheduler {
 
 		// The exit file goes only once the finish is on disk: until then it is what tells a restart how the job ended.
 		saved.then(
-			async () => unlink(this.#exitFile(run)).catch(() => undefined),
+			async () => {
+				this.#childExits.delete(run.runId);
+				await unlink(this.#exitFile(run)).catch(() => undefined);
+			},
 			(error: Error) => this.#emit({type: 'error', message: error.message, at: Date.now()}),
 		);
 		this.#scheduleDispatch();
@@ -606,34 +640,44 @@ export class Engine implements Scheduler {
 	// Adoption: runs a previous scheduler started are finished, watched, or put back in the queue.
 
 	async #adoptRunningJobs(): Promise<void> {
-		for (const run of [...this.#state.running.values()]) {
-			const exitFile = this.#exitFile(run);
-			const pid = run.pid ?? findJobProcess(exitFile);
-			if (pid !== undefined && isProcessAlive(pid, run.pid === undefined ? undefined : run.pidStartTime)) {
-				if (run.pid === undefined) this.#commit([{type: 'run-spawned', runId: run.runId, pid, pidStartTime: undefined}]);
-				this.#adopted.set(run.runId, run);
-				this.#armTimeout(run);
-				if (run.cancelKillAt !== undefined) this.#armKill(run);
-				continue;
-			}
+		for (const run of [...this.#state.running.values()]) this.#adopt(run);
+		await this.#removeStaleExitFiles();
+	}
 
-			const status = readExitFile(exitFile);
-			if (typeof status === 'object') {
-				this.#finish(run, status);
-			} else if (status === 'missing' && run.pid === undefined) {
-				// The scheduler stopped between saving the run and spawning it: it never ran.
-				this.#commit([{type: 'run-abandoned', runId: run.runId}]);
-			} else {
-				this.#finish(run, {exitCode: null, signal: null});
-			}
+	/** Watches a run whose process is not our child, or records how it ended. */
+	#adopt(run: JobRun): void {
+		const childExit = this.#childExits.get(run.runId);
+		if (childExit) {
+			// Our child, whose end could not be saved the first time.
+			this.#finish(run, childExit);
+			return;
 		}
 
-		await this.#removeStaleExitFiles();
-		if (this.#adopted.size > 0) {
-			this.#adoptedPoll = setInterval(() => {
-				this.#pollAdopted();
-			}, adoptedPollMs);
-			this.#adoptedPoll.unref();
+		const exitFile = this.#exitFile(run);
+		const pid = run.pid ?? findJobProcess(exitFile);
+		if (pid !== undefined && isProcessAlive(pid, run.pid === undefined ? undefined : run.pidStartTime)) {
+			if (run.pid === undefined) this.#commit([{type: 'run-spawned', runId: run.runId, pid, pidStartTime: undefined}]);
+			this.#adopted.set(run.runId, run);
+			this.#armTimeout(run);
+			if (run.cancelKillAt !== undefined) this.#armKill(run);
+			if (this.#adoptedPoll === undefined) {
+				this.#adoptedPoll = setInterval(() => {
+					this.#pollAdopted();
+				}, adoptedPollMs);
+				this.#adoptedPoll.unref();
+			}
+
+			return;
+		}
+
+		const status = readExitFile(exitFile);
+		if (typeof status === 'object') {
+			this.#finish(run, status);
+		} else if (status === 'missing' && run.pid === undefined) {
+			// The scheduler stopped between saving the run and spawning it: it never ran.
+			this.#commit([{type: 'run-abandoned', runId: run.runId}]);
+		} else {
+			this.#finish(run, {exitCode: null, signal: null});
 		}
 	}
 
@@ -653,7 +697,32 @@ export class Engine implements Scheduler {
 			this.#finish(run, typeof status === 'object' ? status : {exitCode: null, signal: null});
 		}
 
-		if (this.#adopted.size === 0) clearInterval(this.#adoptedPoll);
+		if (this.#adopted.size === 0) {
+			clearInterval(this.#adoptedPoll);
+			this.#adoptedPoll = undefined;
+		}
+	}
+
+	// A failed save: the store has read the state back from disk; what was refused must not show.
+
+	#afterSaveFailed(error: Error): void {
+		const at = Date.now();
+		this.#saveFailedAt = at;
+		// Finishes that were refused: those runs are running again as far as the state knows.
+		const rolledBack = this.#recent.filter(run => this.#state.running.has(run.runId));
+		for (const run of rolledBack) this.#recent.splice(this.#recent.indexOf(run), 1);
+		this.#emit({type: 'error', message: error.message, at});
+		this.#emit({type: 'state-loaded', at});
+		// Once the disk may have room again: runs that ended meanwhile are recorded, and jobs start again.
+		clearTimeout(this.#afterSaveFailure);
+		this.#afterSaveFailure = setTimeout(() => {
+			for (const run of [...this.#state.running.values()]) {
+				if (!this.#children.has(run.runId) && !this.#adopted.has(run.runId)) this.#adopt(run);
+			}
+
+			this.#scheduleDispatch();
+		}, afterSaveFailureMs);
+		this.#afterSaveFailure.unref();
 	}
 
 	// Helpers.

@@ -7,8 +7,10 @@ import {execa, type Options} from 'execa';
 // whose only work is to note that the job started and, when it ends, to write
 // its exit status to a file: that file tells a restarted scheduler how a job
 // ended while nobody was watching. The wrapper ignores nothing: it traps the
-// signals only to outlive the job and write its status.
-const wrapperScript = 'f=$1; shift; : > "$f"; trap : HUP INT TERM; "$@"; echo $? > "$f"';
+// signals only to outlive the job and write its status. It also exits with
+// the job's status, which tells the scheduler that started it even when the
+// file could not be written (a full disk).
+const wrapperScript = 'f=$1; shift; : > "$f"; trap : HUP INT TERM; "$@"; s=$?; echo $s > "$f"; exit $s';
 const wrapperName = 'jobdeck-job';
 
 export type ExitStatus = {exitCode: number | null; signal: string | null};
@@ -16,8 +18,8 @@ export type ExitStatus = {exitCode: number | null; signal: string | null};
 export type LaunchedJob = {
 	pid: number;
 	pidStartTime: number | undefined;
-	/** Resolves when the wrapper has exited, with the signal that killed the wrapper itself, if any. */
-	exited: Promise<string | undefined>;
+	/** Resolves when the wrapper has exited: the job's status as the wrapper passed it on, or the signal that killed the wrapper itself. */
+	exited: Promise<{exitCode: number | undefined; signal: string | undefined}>;
 };
 
 export type LaunchRequest = {
@@ -53,7 +55,10 @@ export function launchJob(request: LaunchRequest): LaunchedJob | undefined {
 		}
 
 		subprocess.unref();
-		const exited = subprocess.then(result => result.signal as string | undefined, () => undefined);
+		const exited = subprocess.then(
+			result => ({exitCode: result.exitCode, signal: result.signal as string | undefined}),
+			() => ({exitCode: undefined, signal: undefined}),
+		);
 		return {pid, pidStartTime: readProcessStat(pid)?.startTime, exited};
 	} finally {
 		closeSync(logFd);
@@ -74,7 +79,11 @@ export function readExitFile(path: string): ExitStatus | 'started' | 'missing' {
 	}
 
 	if (!/^\d+$/.test(text)) return 'started';
-	const code = Number(text);
+	return exitStatusOf(Number(text));
+}
+
+/** A status as a shell reports it: an exit code, or 128+N for a job ended by signal N. */
+export function exitStatusOf(code: number): ExitStatus {
 	if (code > 128 && code <= 128 + 64) return {exitCode: null, signal: signalName(code - 128)};
 	return {exitCode: code, signal: null};
 }

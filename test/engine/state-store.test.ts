@@ -1,4 +1,4 @@
-import {mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync} from 'node:fs';
+import {appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {open} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -104,7 +104,72 @@ describe('StateStore', () => {
 		expect((error as Error).message).toContain(state);
 		expect((error as Error).message).toContain(`${state}.prev`);
 		expect(readFileSync(state, 'utf8')).toBe(damaged);
-		expect(JSON.parse(readFileSync(`${state}.prev`, 'utf8')).queue).toHaveLength(1);
+		// The copy is of the last snapshot: recovering from it loses nothing.
+		copyFileSync(`${state}.prev`, state);
+		const recovered = await StateStore.open(dataDir);
+		expect([...recovered.state.queue.keys()]).toEqual([1, 2]);
+		await recovered.close();
+	});
+
+	describe('a damaged history', () => {
+		/** Runs 1 and 2 are in the snapshot's part of the history, run 3 only in the journal's. */
+		async function historyOfThreeRuns(): Promise<string[]> {
+			const store = await StateStore.open(dataDir);
+			await store.apply([{type: 'jobs-queued', jobs: [job(1), job(2), job(3)]}]);
+			for (const id of [1, 2]) {
+				await store.apply([{type: 'run-started', run: {...job(id), runId: id, worker: 'w1', startedAt: 2, logFile: 'x'}}]);
+				await store.apply([{type: 'run-finished', run: finished(id, id)}]);
+			}
+
+			await store.close();
+			const reopened = await StateStore.open(dataDir);
+			await reopened.apply([{type: 'run-started', run: {...job(3), runId: 3, worker: 'w1', startedAt: 2, logFile: 'x'}}]);
+			await reopened.apply([{type: 'run-finished', run: finished(3, 3)}]);
+			// Dropped without close(): run 3 is in the journal and the history, not in the snapshot.
+			return readFileSync(stateFiles(dataDir).history, 'utf8').trim().split('\n');
+		}
+
+		async function expectRefusedThenRecovered(damage: (lines: string[]) => string, problem: RegExp): Promise<void> {
+			const lines = await historyOfThreeRuns();
+			const {history, previousHistory} = stateFiles(dataDir);
+			const damaged = damage(lines);
+			writeFileSync(history, damaged);
+			const error = await StateStore.open(dataDir).catch((caught: unknown) => caught);
+			expect(error).toBeInstanceOf(StateFileError);
+			expect((error as Error).message).toMatch(problem);
+			expect((error as Error).message).toContain(`${previousHistory}: move the damaged file away and copy that one into its place`);
+			expect(readFileSync(history, 'utf8')).toBe(damaged);
+
+			// The recovery the message gives: the last good copy, plus what the journal still knows.
+			expect(readFileSync(previousHistory, 'utf8')).toBe(lines.slice(0, 2).join('\n') + '\n');
+			copyFileSync(previousHistory, history);
+			const recovered = await StateStore.open(dataDir);
+			await recovered.close();
+			expect(readFileSync(history, 'utf8').trim().split('\n').map(line => (JSON.parse(line) as FinishedRun).runId)).toEqual([1, 2, 3]);
+		}
+
+		it('refuses one with a line that is not JSON, and recovers from its last good copy', async () => {
+			await expectRefusedThenRecovered(lines => `${lines[0]}\nnot json at all\n${lines[2]}\n`, /history file .*history\.jsonl is damaged \(a line near byte \d+ is not a finished run\); nothing was changed/);
+		});
+
+		it('refuses one that was cut short, and recovers from its last good copy', async () => {
+			await expectRefusedThenRecovered(lines => `${lines[0]}\n`, /history file .*history\.jsonl is cut short \(\d+ bytes, the state says at least \d+\); nothing was changed/);
+		});
+
+		it('refuses one whose start was overwritten, however far before the snapshot\'s mark that is', async () => {
+			const store = await StateStore.open(dataDir);
+			const ids = Array.from({length: 400}, (_unused, index) => index + 1);
+			await store.apply([{type: 'jobs-queued', jobs: ids.map(id => job(id))}]);
+			await store.apply(ids.map(id => ({type: 'run-started', run: {...job(id), runId: id, worker: 'w1', startedAt: 2, logFile: 'x'}})));
+			await store.apply(ids.map(id => ({type: 'run-finished', run: finished(id, id)})));
+			await store.close();
+			const {history} = stateFiles(dataDir);
+			const text = readFileSync(history, 'utf8');
+			expect(text.length).toBeGreaterThan(64 * 1024);
+			const firstLine = text.indexOf('\n');
+			writeFileSync(history, 'x'.repeat(firstLine) + text.slice(firstLine));
+			await expect(StateStore.open(dataDir)).rejects.toThrow(/is damaged \(its first line is not a finished run\)/);
+		});
 	});
 
 	it('refuses a journal with a damaged line before its end', async () => {

@@ -46,6 +46,10 @@ export class JobQueue {
 		this.#back.clear();
 	}
 
+	* keys(): IterableIterator<number> {
+		for (const job of this.values()) yield job.id;
+	}
+
 	/** In the order they will be handed out. */
 	* values(): IterableIterator<QueuedJob> {
 		yield * this.#front.values();

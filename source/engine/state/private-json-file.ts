@@ -1,23 +1,23 @@
-import {readFile, rename, writeFile, copyFile, unlink} from 'node:fs/promises';
+import {readFile, rename, unlink, writeFile} from 'node:fs/promises';
 import type {Adapter} from 'lowdb';
 
 /**
  * A lowdb adapter for the state file. Like lowdb's own JSONFile it replaces
  * the file atomically (a temp file renamed over it), but the file is created
- * owner-only, because whoever can read the state sees every job's env, and it
- * keeps the previous version next to it as `<file>.prev`, the copy to recover
- * from if the file is ever damaged. JSON is written compact: the queue can
- * hold a hundred thousand jobs.
+ * owner-only, because whoever can read the state sees every job's env, and
+ * each write also leaves a second, separate copy next to it as `<file>.prev`:
+ * the copy to recover from if the file is ever damaged. Being the same
+ * snapshot, it fits the journal that follows it, so nothing is lost by
+ * recovering from it. JSON is written compact: the queue can hold a hundred
+ * thousand jobs.
  */
 export class PrivateJsonFile<T> implements Adapter<T> {
 	readonly path: string;
 	readonly previousPath: string;
-	readonly #tempPath: string;
 
 	constructor(path: string) {
 		this.path = path;
 		this.previousPath = `${path}.prev`;
-		this.#tempPath = `${path}.tmp`;
 	}
 
 	async read(): Promise<T | null> {
@@ -33,16 +33,21 @@ export class PrivateJsonFile<T> implements Adapter<T> {
 	}
 
 	async write(data: T): Promise<void> {
-		try {
-			await writeFile(this.#tempPath, JSON.stringify(data), {mode: 0o600});
-		} catch (error) {
-			await unlink(this.#tempPath).catch(() => undefined);
-			throw error;
-		}
-
-		await copyFile(this.path, this.previousPath).catch((error: NodeJS.ErrnoException) => {
-			if (error.code !== 'ENOENT') throw error;
-		});
-		await rename(this.#tempPath, this.path);
+		const text = JSON.stringify(data);
+		await replaceFile(this.path, text);
+		await replaceFile(this.previousPath, text);
 	}
+}
+
+/** Writes a temp file and renames it over `path`: readers see the old file or the new one, never half of one. */
+async function replaceFile(path: string, text: string): Promise<void> {
+	const temporary = `${path}.tmp`;
+	try {
+		await writeFile(temporary, text, {mode: 0o600});
+	} catch (error) {
+		await unlink(temporary).catch(() => undefined);
+		throw error;
+	}
+
+	await rename(temporary, path);
 }

@@ -1,7 +1,9 @@
-import {open, readFile, type FileHandle} from 'node:fs/promises';
+import {readFileSync} from 'node:fs';
+import {copyFile, open, readFile, rename, stat, type FileHandle} from 'node:fs/promises';
 import {join} from 'node:path';
 import {Low} from 'lowdb';
 import type {FinishedRun} from '../../core/model.js';
+import {UserError} from '../../core/user-error.js';
 import {formatHistoryLines, readHistoryFrom} from './history-file.js';
 import {PrivateJsonFile} from './private-json-file.js';
 import {
@@ -22,12 +24,21 @@ import {
 // A change is acknowledged once its journal line is written. Changes made in
 // the same burst share one write (group commit), so saving costs one append
 // per burst whatever the size of the queue; the snapshot is rewritten only
-// when the journal has grown, and at start and stop.
+// when the journal has grown, and at start and stop. Each snapshot is also
+// written to state.json.prev, a separate copy, and brings history.jsonl.prev
+// (the history up to the snapshot) up to date: the last good copies to
+// recover from, which the journal still fits.
+//
+// When a write fails (a full disk), the changes it carried are refused and
+// the state in memory is read back from the files, so that it never claims
+// what the disk does not hold.
 
 export type StateFiles = {
 	state: string;
 	journal: string;
 	history: string;
+	/** The history as of the last snapshot. */
+	previousHistory: string;
 };
 
 export function stateFiles(dataDir: string): StateFiles {
@@ -35,12 +46,18 @@ export function stateFiles(dataDir: string): StateFiles {
 		state: join(dataDir, 'state.json'),
 		journal: join(dataDir, 'journal.jsonl'),
 		history: join(dataDir, 'history.jsonl'),
+		previousHistory: join(dataDir, 'history.jsonl.prev'),
 	};
 }
 
 /** Refuses to start on damaged state: the message names the file and the way back. */
-export class StateFileError extends Error {
+export class StateFileError extends UserError {
 	override name = 'StateFileError';
+}
+
+/** A change that could not be saved (a full disk): it was not made. */
+export class StateSaveError extends UserError {
+	override name = 'StateSaveError';
 }
 
 type SnapshotDocument = StateDocument & {historyBytes: number};
@@ -52,8 +69,8 @@ type Waiter = {resolve: () => void; reject: (error: Error) => void};
 const compactAfterBytes = 8 * 1024 * 1024;
 
 export class StateStore {
-	readonly state: SchedulerState;
 	readonly files: StateFiles;
+	#state: SchedulerState;
 	readonly #snapshot: Low<SnapshotDocument>;
 	readonly #journal: FileHandle;
 	readonly #history: FileHandle;
@@ -64,6 +81,7 @@ export class StateStore {
 	#pendingHistory: FinishedRun[] = [];
 	#waiters: Waiter[] = [];
 	#flushing: Promise<void> | undefined;
+	#onReload: ((error: Error) => void) | undefined;
 
 	/** Loads the state and takes ownership of its files: only one process may hold a store. */
 	static async open(dataDir: string): Promise<StateStore> {
@@ -72,20 +90,36 @@ export class StateStore {
 		const journal = await open(files.journal, 'a+', 0o600);
 		const history = await open(files.history, 'a+', 0o600);
 		const store = new StateStore(files, loaded, journal, history);
-		await store.#repairHistory(loaded.finishedAfterSnapshot, loaded.historyBytesAtSnapshot);
-		await store.#compact();
+		try {
+			await store.#repairHistory(loaded.finishedAfterSnapshot, loaded.historyBytesAtSnapshot);
+			await store.#compact();
+		} catch (error) {
+			await journal.close();
+			await history.close();
+			throw error;
+		}
+
 		return store;
 	}
 
 	private constructor(files: StateFiles, loaded: LoadedState, journal: FileHandle, history: FileHandle) {
 		this.files = files;
-		this.state = loaded.state;
+		this.#state = loaded.state;
 		this.#snapshot = new Low(new PrivateJsonFile<SnapshotDocument>(files.state), loaded.document);
 		this.#journal = journal;
 		this.#history = history;
 		this.#seq = loaded.seq;
 		this.#journalBytes = 0;
 		this.#historyBytes = 0;
+	}
+
+	get state(): SchedulerState {
+		return this.#state;
+	}
+
+	/** Called after a failed write put the state back to what the files hold. */
+	onReload(listener: (error: Error) => void): void {
+		this.#onReload = listener;
 	}
 
 	/**
@@ -95,7 +129,7 @@ export class StateStore {
 	 */
 	async apply(changes: readonly StateChange[]): Promise<void> {
 		for (const change of changes) {
-			applyChange(this.state, change);
+			applyChange(this.#state, change);
 			this.#pendingLines.push(JSON.stringify({seq: ++this.#seq, change} satisfies JournalEntry));
 			if (change.type === 'run-finished') this.#pendingHistory.push(change.run);
 		}
@@ -118,19 +152,20 @@ export class StateStore {
 	async #flush(): Promise<void> {
 		while (this.#pendingLines.length > 0) {
 			const text = this.#pendingLines.join('\n') + '\n';
-			const history = this.#pendingHistory;
 			const waiters = this.#waiters;
 			this.#pendingLines = [];
-			this.#pendingHistory = [];
 			this.#waiters = [];
 			try {
 				this.#journalBytes = await appendAll(this.#journal, text, this.#journalBytes);
-				if (history.length > 0) this.#historyBytes = await appendAll(this.#history, formatHistoryLines(history), this.#historyBytes);
-				for (const waiter of waiters) waiter.resolve();
 			} catch (error) {
-				const failure = new Error(`could not save the state in ${this.files.journal}: ${(error as Error).message}`);
-				for (const waiter of waiters) waiter.reject(failure);
+				this.#refuseUnsaved(waiters, error as Error);
+				continue;
 			}
+
+			// The journal holds the runs now; should the history write fail, they stay pending
+			// for the next one (and a restart would add them from the journal).
+			await this.#appendPendingHistory().catch(() => undefined);
+			for (const waiter of waiters) waiter.resolve();
 		}
 
 		if (this.#journalBytes > compactAfterBytes) await this.#compact().catch(() => undefined);
@@ -139,29 +174,110 @@ export class StateStore {
 		if (this.#pendingLines.length > 0) this.#flushing = this.#flush();
 	}
 
+	async #appendPendingHistory(): Promise<void> {
+		if (this.#pendingHistory.length === 0) return;
+		const runs = this.#pendingHistory;
+		this.#pendingHistory = [];
+		try {
+			this.#historyBytes = await appendAll(this.#history, formatHistoryLines(runs), this.#historyBytes);
+		} catch (error) {
+			this.#pendingHistory = [...runs, ...this.#pendingHistory];
+			throw error;
+		}
+	}
+
+	/**
+	 * A journal write failed: every change not on disk yet is refused (those
+	 * applied since, too, as they were built on the refused ones), and the
+	 * state is read back from the files.
+	 */
+	#refuseUnsaved(waiters: Waiter[], cause: Error): void {
+		const failure = new StateSaveError(`could not save the state in ${this.files.journal}: ${cause.message}; the change was not made`);
+		const refused = [...waiters, ...this.#waiters];
+		this.#pendingLines = [];
+		this.#waiters = [];
+		const finished = new Set(this.#pendingHistory.map(run => run.runId));
+		// Synchronously, so that nothing is applied to the state that was refused in between.
+		const loaded = parseState(this.files, readTextSync(this.files.state), readTextSync(this.files.journal) ?? '');
+		this.#state = loaded.state;
+		this.#seq = loaded.seq;
+		// Runs whose finish was refused are running again as far as the state knows.
+		this.#pendingHistory = this.#pendingHistory.filter(run => !finished.has(run.runId) || !this.#state.running.has(run.runId));
+		for (const waiter of refused) waiter.reject(failure);
+		this.#onReload?.(failure);
+	}
+
 	/** Folds the journal into a new snapshot. Must run when no journal line is pending. */
 	async #compact(): Promise<void> {
-		const document = {...documentFromState(this.state, this.#seq), historyBytes: this.#historyBytes};
+		// The journal is what tells a restart which runs the history still lacks: keep it until they are in.
+		await this.#appendPendingHistory();
+		await this.#updatePreviousHistory();
+		const document = {...documentFromState(this.#state, this.#seq), historyBytes: this.#historyBytes};
 		this.#snapshot.data = document;
 		await this.#snapshot.write();
 		await this.#journal.truncate(0);
 		this.#journalBytes = 0;
 	}
 
+	/** Brings history.jsonl.prev up to the history as it is now: it only ever grows, so only the new bytes are copied. */
+	async #updatePreviousHistory(): Promise<void> {
+		const previousBytes = (await stat(this.files.previousHistory).catch(() => undefined))?.size;
+		if (previousBytes === this.#historyBytes) return;
+		if (previousBytes === undefined || previousBytes > this.#historyBytes) {
+			// None yet, or one from another history: a whole copy, put in place at once.
+			const temporary = `${this.files.previousHistory}.tmp`;
+			await copyFile(this.files.history, temporary);
+			await rename(temporary, this.files.previousHistory);
+			return;
+		}
+
+		const added = Buffer.alloc(this.#historyBytes - previousBytes);
+		await this.#history.read(added, 0, added.length, previousBytes);
+		const previous = await open(this.files.previousHistory, 'a', 0o600);
+		try {
+			await appendAll(previous, added.toString('utf8'), previousBytes);
+		} finally {
+			await previous.close();
+		}
+	}
+
 	/**
-	 * A crash between the journal's write and the history's leaves runs that
-	 * are finished in the journal but missing from the history: add them, and
-	 * drop a history line cut short.
+	 * Checks the history against the snapshot and adds the runs it lacks: a
+	 * crash between the journal's write and the history's leaves runs that
+	 * are finished in the journal but not in the history. Only the part
+	 * written since the snapshot is read, whatever the size of the history.
 	 */
 	async #repairHistory(finishedAfterSnapshot: FinishedRun[], historyBytesAtSnapshot: number): Promise<void> {
 		const {size} = await this.#history.stat();
-		let validBytes = size;
-		if (size > 0) {
-			const text = await readFile(this.files.history, 'utf8');
-			validBytes = Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1));
-			if (validBytes < size) await this.#history.truncate(validBytes);
+		const recovery = `nothing was changed. Its last good copy is ${this.files.previousHistory}: move the damaged file away and copy that one into its place; jobdeck adds back the runs saved since.`;
+		if (size < historyBytesAtSnapshot) {
+			throw new StateFileError(`history file ${this.files.history} is cut short (${size} bytes, the state says at least ${historyBytesAtSnapshot}); ${recovery}`);
 		}
 
+		// The line just before the snapshot's mark, and the file's first line, are checked too:
+		// a history that was replaced or damaged there is found at once.
+		const from = Math.max(0, historyBytesAtSnapshot - 64 * 1024);
+		const tail = Buffer.alloc(size - from);
+		await this.#history.read(tail, 0, tail.length, from);
+		const text = tail.toString('utf8');
+		const lines = text.split('\n');
+		// A last line without its newline is an append a crash cut short: its runs are in the journal.
+		const cutShort = lines.pop()!;
+		if (from > 0 && lines.length > 0) lines.shift();
+		const head = from > 0 ? await readFirstLine(this.#history) : undefined;
+		for (const [index, line] of [...(head === undefined ? [] : [head]), ...lines].entries()) {
+			if (!isHistoryLine(line)) {
+				const where = index === 0 && head !== undefined ? 'its first line' : `a line near byte ${from + text.indexOf(line)}`;
+				throw new StateFileError(`history file ${this.files.history} is damaged (${where} is not a finished run); ${recovery}`);
+			}
+		}
+
+		const validBytes = size - Buffer.byteLength(cutShort);
+		if (validBytes < historyBytesAtSnapshot) {
+			throw new StateFileError(`history file ${this.files.history} is damaged (it does not end in a full line where the state says it did); ${recovery}`);
+		}
+
+		if (validBytes < size) await this.#history.truncate(validBytes);
 		this.#historyBytes = validBytes;
 		if (finishedAfterSnapshot.length === 0) return;
 		const recorded = new Set((await readHistoryFrom(this.files.history, historyBytesAtSnapshot)).map(run => run.runId));
@@ -180,24 +296,27 @@ type LoadedState = {
 
 /** Reads the state as saved (snapshot plus journal) without taking ownership of anything. */
 export async function loadState(files: StateFiles): Promise<LoadedState> {
-	const snapshotFile = new PrivateJsonFile<unknown>(files.state);
-	let document: unknown;
+	return parseState(files, await readText(files.state), await readText(files.journal) ?? '');
+}
+
+function parseState(files: StateFiles, snapshotText: string | undefined, journalText: string): LoadedState {
+	let document: unknown = null;
 	try {
-		document = await snapshotFile.read();
+		if (snapshotText !== undefined) document = JSON.parse(snapshotText);
 	} catch (error) {
 		throw new StateFileError(`state file ${files.state} cannot be read (${(error as Error).message}); nothing was changed. `
-			+ `The previous good copy is ${snapshotFile.previousPath}: move the damaged file away and copy that one into its place.`);
+			+ `Its last good copy is ${files.state}.prev: move the damaged file away and copy that one into its place.`);
 	}
 
 	if (document !== null && !isStateDocument(document)) {
-		throw new StateFileError(`state file ${files.state} is JSON but not a jobdeck state; nothing was changed. Move it away to start empty, or use \`jobdeck load-status\` to import a status.`);
+		throw new StateFileError(`state file ${files.state} is JSON but not a jobdeck state; nothing was changed. Its last good copy is ${files.state}.prev: move the damaged file away and copy that one into its place (or use \`jobdeck load-status\` to import a status).`);
 	}
 
 	const snapshot = (document ?? {...documentFromState(emptyState(), 0), historyBytes: 0}) as SnapshotDocument;
 	const state = stateFromDocument(snapshot);
 	let seq = snapshot.journalSeq;
 	const finishedAfterSnapshot: FinishedRun[] = [];
-	for (const entry of await readJournal(files.journal)) {
+	for (const entry of parseJournal(files.journal, journalText)) {
 		if (entry.seq <= snapshot.journalSeq) continue;
 		applyChange(state, entry.change);
 		if (entry.change.type === 'run-finished') finishedAfterSnapshot.push(entry.change.run);
@@ -207,15 +326,7 @@ export async function loadState(files: StateFiles): Promise<LoadedState> {
 	return {state, document: snapshot, seq, historyBytesAtSnapshot: snapshot.historyBytes ?? 0, finishedAfterSnapshot};
 }
 
-async function readJournal(path: string): Promise<JournalEntry[]> {
-	let text: string;
-	try {
-		text = await readFile(path, 'utf8');
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-		throw error;
-	}
-
+function parseJournal(path: string, text: string): JournalEntry[] {
 	const lines = text.split('\n');
 	// The last piece has no newline: empty, or a write cut short by a crash, which was never acknowledged.
 	lines.pop();
@@ -229,6 +340,40 @@ async function readJournal(path: string): Promise<JournalEntry[]> {
 				+ 'Keep a copy of the data dir, then delete the damaged lines (and every line after them) to start from the last good change.');
 		}
 	});
+}
+
+async function readText(path: string): Promise<string | undefined> {
+	try {
+		return await readFile(path, 'utf8');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+		throw error;
+	}
+}
+
+function readTextSync(path: string): string | undefined {
+	try {
+		return readFileSync(path, 'utf8');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+		throw error;
+	}
+}
+
+async function readFirstLine(handle: FileHandle): Promise<string> {
+	const buffer = Buffer.alloc(64 * 1024);
+	const {bytesRead} = await handle.read(buffer, 0, buffer.length, 0);
+	const text = buffer.subarray(0, bytesRead).toString('utf8');
+	return text.slice(0, Math.max(0, text.indexOf('\n')));
+}
+
+function isHistoryLine(line: string): boolean {
+	try {
+		const run = JSON.parse(line) as Partial<FinishedRun> | null;
+		return typeof run === 'object' && run !== null && typeof run.runId === 'number' && typeof run.id === 'number';
+	} catch {
+		return false;
+	}
 }
 
 async function appendAll(handle: FileHandle, text: string, expectedSize: number): Promise<number> {
