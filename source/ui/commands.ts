@@ -126,8 +126,9 @@ export function runCommand(command: Command, context: CommandContext): void {
 		case 'drain': {
 			const row = ui.focus === 'workers' ? selected.workers : undefined;
 			if (row) {
-				const drained = !row.worker.drained;
-				report(scheduler.setWorkersDrained([row.worker.name], drained), `${drained ? 'draining' : 'undrained'} ${row.worker.name}`);
+				// On an offline worker it is `jobdeck enable`: the user vouches that it answers again.
+				const drained = !row.worker.drained && !row.worker.offline;
+				report(scheduler.setWorkersDrained([row.worker.name], drained), `${drained ? 'draining' : 'enabled'} ${row.worker.name}`);
 			} else {
 				hint('D drains the selected worker (pane 1)');
 			}

@@ -1,5 +1,7 @@
 export {commandLine, printable, shortenPath} from '../core/command-line.js';
 export {formatDuration} from '../core/format-duration.js';
+import type {QueuedJob} from '../core/model.js';
+import {formatDuration} from '../core/format-duration.js';
 
 // How counts and list positions are written on screen: short, so that the
 // columns stay narrow at 80x24.
@@ -24,4 +26,12 @@ export function listNote(selected: number, length: number, filter: string): stri
 	// Exact: a rounded position (100.0k of 100k) says nothing.
 	const position = length === 0 ? '0' : `${selected + 1}/${length}`;
 	return filter ? `${position} /${filter}` : position;
+}
+
+/** Which attempt a queued job is at, and how long a retry still waits: "retry 2/4 in 12s". Empty for a first attempt. */
+export function attemptNote(job: QueuedJob, now: number): string {
+	const attempt = job.attempt ?? 1;
+	if (attempt <= 1) return '';
+	const note = `retry ${attempt - 1}/${job.retries ?? 0}`;
+	return job.notBefore !== undefined && job.notBefore > now ? `${note} in ${formatDuration(job.notBefore - now)}` : note;
 }

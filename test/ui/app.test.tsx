@@ -59,7 +59,8 @@ describe('App', () => {
 		await app.waitForScreen('Add a job');
 		await app.press('./missing.sh', keys.tab, keys.tab, 'JOB_ID=1', keys.enter);
 		await app.waitForScreen('env name JOB_ID is reserved: jobdeck sets it for every run');
-		await app.press(keys.tab, keys.tab, keys.tab);
+		// Round the six fields back to Env.
+		await app.press(...Array.from({length: 6}, () => keys.tab));
 		// Clear the env field with Backspace, which Ink 6 reports as delete.
 		await app.press(...Array.from({length: 8}, () => '\u007F'));
 		await app.press(keys.enter);
@@ -67,6 +68,11 @@ describe('App', () => {
 		expect((await app.engine.snapshot()).queue).toHaveLength(0);
 		await app.press(keys.shiftTab, 'it\'s', keys.enter);
 		await app.waitForScreen('the arguments have an unclosed \' quote');
+		await app.press(...Array.from({length: 3}, () => '\u007F'), keys.tab, keys.tab, '-1', keys.enter);
+		await app.waitForScreen('retries must be a whole number from 0 to 1000, not "-1"');
+		await app.press('\u007F', '\u007F', keys.tab, keys.tab, 'banana', keys.enter);
+		await app.waitForScreen('duration "banana" is not like 90s, 20m or 2h');
+		expect((await app.engine.snapshot()).queue).toHaveLength(0);
 	});
 
 	test('a job added from elsewhere appears at once; d removes the selected queued job', async () => {

@@ -1,6 +1,6 @@
 import type {QueuedJob} from '../../core/model.js';
 import {useListWindow} from '../hooks/use-list-window.js';
-import {commandLine, formatDuration} from '../format.js';
+import {attemptNote, commandLine, formatDuration} from '../format.js';
 import {ListPane, type PaneProps} from './list-pane.js';
 import type {Column} from './table.js';
 
@@ -26,7 +26,7 @@ export function QueuePane({jobs, paused, now, ...pane}: QueuePaneProps) {
 			{text: String(window.from + offset + 1), dim: true},
 			{text: `#${job.id}`, bold: true},
 			{text: formatDuration(now - job.queuedAt), dim: true},
-			{text: commandLine(job)},
+			{text: [attemptNote(job, now), commandLine(job)].filter(Boolean).join('  ')},
 		],
 	}));
 	const title = paused ? '2 Queue (paused)' : '2 Queue';

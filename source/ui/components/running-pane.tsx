@@ -33,7 +33,7 @@ export function RunningPane({runs, now, ...pane}: RunningPaneProps) {
 				{text: run.worker},
 				{text: formatDuration(now - run.startedAt), color: cancelling ? theme.warning : undefined},
 				cancelling
-					? {text: `cancelling… ${lastLines.get(run.logFile) ?? ''}`, color: theme.warning}
+					? {text: `${run.timedOut ? 'timed out, stopping' : 'cancelling'}… ${lastLines.get(run.logFile) ?? ''}`, color: theme.warning}
 					: {text: lastLines.get(run.logFile) ?? '', dim: true},
 			],
 		};

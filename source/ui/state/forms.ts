@@ -1,6 +1,6 @@
 import type {AddWorkersRequest, NewJob} from '../../core/scheduler.js';
 import {UserError} from '../../core/user-error.js';
-import {checkArgs, checkSlots, checkWorkerName, parseEnvAssignments} from '../../core/validation.js';
+import {checkArgs, checkDurationMs, checkRetries, checkSlots, checkWorkerName, parseDuration, parseEnvAssignments} from '../../core/validation.js';
 import {splitArguments} from '../../core/arguments.js';
 
 // The two forms, `w` add workers and `a` add a job: their fields, the state
@@ -28,6 +28,9 @@ export const formFields: Record<FormKind, readonly FormField[]> = {
 		{name: 'script', label: 'Script', kind: 'text', placeholder: './train.sh (relative to the directory jobdeck started in)'},
 		{name: 'args', label: 'Arguments', kind: 'text', placeholder: '--lr 0.1 "two words" (optional, no shell)'},
 		{name: 'env', label: 'Env', kind: 'text', placeholder: 'NAME=VALUE … (optional)'},
+		{name: 'retries', label: 'Retries', kind: 'text', placeholder: '0 (runs a failed job again up to N times)'},
+		{name: 'retryDelay', label: 'Retry delay', kind: 'text', placeholder: 'none (90s, 20m, 2h)'},
+		{name: 'timeout', label: 'Timeout', kind: 'text', placeholder: 'none (90s, 20m, 2h)'},
 	],
 };
 
@@ -107,5 +110,16 @@ export function newJobFromForm(form: FormState, cwd: string): NewJob {
 	if (script.length === 0) throw new UserError('the script is empty');
 	const args = checkArgs(splitArguments(form.values['args'] ?? ''));
 	const env = parseEnvAssignments(splitArguments(form.values['env'] ?? ''));
-	return {script, args, env, cwd};
+	const retries = (form.values['retries'] ?? '').trim();
+	const retryDelay = (form.values['retryDelay'] ?? '').trim();
+	const timeout = (form.values['timeout'] ?? '').trim();
+	return {
+		script,
+		args,
+		env,
+		cwd,
+		...(retries !== '' && {retries: checkRetries(retries)}),
+		...(retryDelay !== '' && {retryDelayMs: checkDurationMs(parseDuration(retryDelay), 'the retry delay', true)}),
+		...(timeout !== '' && {timeoutMs: checkDurationMs(parseDuration(timeout), 'the timeout', false)}),
+	};
 }

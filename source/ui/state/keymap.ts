@@ -179,7 +179,7 @@ export const helpSections: ReadonlyArray<{readonly title: string; readonly hints
 			{keys: 'c', label: 'cancel the running job'},
 			{keys: 'r', label: 're-queue the finished job'},
 			{keys: 'p', label: 'pause / resume handing out jobs'},
-			{keys: 'D', label: 'drain / undrain the worker'},
+			{keys: 'D', label: 'drain / enable the worker (enable: an offline one too)'},
 		],
 	},
 	{

@@ -59,7 +59,7 @@ export function applyEvents(model: SchedulerModel, events: readonly SchedulerEve
 	for (const event of events) {
 		switch (event.type) {
 			case 'jobs-queued': {
-				queue.append(event.jobs);
+				queue.add(event.jobs, event.front === true);
 				break;
 			}
 
@@ -87,7 +87,7 @@ export function applyEvents(model: SchedulerModel, events: readonly SchedulerEve
 
 			case 'cancel-requested': {
 				const run = editRunning().get(event.runId);
-				if (run) editRunning().set(event.runId, {...run, cancelRequestedAt: event.at});
+				if (run) editRunning().set(event.runId, {...run, cancelRequestedAt: event.at, ...(event.timedOut && {timedOut: true})});
 				break;
 			}
 
@@ -156,33 +156,35 @@ class QueueEdit {
 	readonly #removedFromOriginal = new Set<number>();
 	/** Jobs queued by this batch, by id, in the order they came. */
 	readonly #appended = new Map<number, QueuedJob>();
+	/** Jobs back after a run (a retry, an unreachable worker): the scheduler serves them first. */
+	readonly #front = new Map<number, QueuedJob>();
 	#originalIds: Set<number> | undefined;
 
 	constructor(original: readonly QueuedJob[]) {
 		this.#original = original;
 	}
 
-	append(jobs: readonly QueuedJob[]): void {
+	add(jobs: readonly QueuedJob[], front: boolean): void {
 		for (const job of jobs) {
-			if (!this.#isQueued(job.id)) this.#appended.set(job.id, job);
+			if (!this.#isQueued(job.id)) (front ? this.#front : this.#appended).set(job.id, job);
 		}
 	}
 
 	remove(ids: readonly number[]): void {
 		// A retried job comes back with its old id, but never while it is still queued.
 		for (const id of ids) {
-			if (!this.#appended.delete(id)) this.#removedFromOriginal.add(id);
+			if (!this.#appended.delete(id) && !this.#front.delete(id)) this.#removedFromOriginal.add(id);
 		}
 	}
 
 	result(): readonly QueuedJob[] {
-		if (this.#removedFromOriginal.size === 0 && this.#appended.size === 0) return this.#original;
+		if (this.#removedFromOriginal.size === 0 && this.#appended.size === 0 && this.#front.size === 0) return this.#original;
 		const kept = this.#removedFromOriginal.size === 0 ? this.#original : this.#original.filter(job => !this.#removedFromOriginal.has(job.id));
-		return this.#appended.size === 0 ? kept : [...kept, ...this.#appended.values()];
+		return [...this.#front.values(), ...kept, ...this.#appended.values()];
 	}
 
 	#isQueued(id: number): boolean {
-		if (this.#appended.has(id)) return true;
+		if (this.#appended.has(id) || this.#front.has(id)) return true;
 		this.#originalIds ??= new Set(this.#original.map(job => job.id));
 		return this.#originalIds.has(id) && !this.#removedFromOriginal.has(id);
 	}
