@@ -4,7 +4,10 @@
 // recorded finish, next to `xargs -P8` (the fork/exec floor) and, when they
 // are installed, GNU parallel and task-spooler, all measured in this run.
 //
-//   node bench/dispatch.mjs [--jobs 2000] [--workers 8] [--command /bin/true]
+//   node bench/dispatch.mjs [--jobs 2000] [--workers 8] [--command /bin/true] [--profile DIR]
+//
+// --profile DIR writes a V8 CPU profile of the scheduler to DIR (summarise it
+// with bench/profile-summary.mjs).
 import {execFileSync, spawn, spawnSync} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -15,10 +18,12 @@ const {values} = parseArgs({options: {
 	jobs: {type: 'string', default: '2000'},
 	workers: {type: 'string', default: '8'},
 	command: {type: 'string', default: '/bin/true'},
+	profile: {type: 'string'},
 }});
 const jobCount = Number(values.jobs);
 const workerCount = Number(values.workers);
 const cli = resolve(import.meta.dirname, '../dist/cli.js');
+const profileArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values.profile)}`] : [];
 
 function jobdeck(dataDir, args, cwd) {
 	return execFileSync('node', [cli, ...args, '--data-dir', dataDir], {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']});
@@ -27,7 +32,7 @@ function jobdeck(dataDir, args, cwd) {
 async function measureJobdeck() {
 	const dir = mkdtempSync(join(tmpdir(), 'jobdeck-bench-'));
 	const dataDir = join(dir, '.data');
-	const scheduler = spawn('node', [cli, 'start', '--headless', '--json', '--data-dir', dataDir, '--log-dir', join(dir, 'logs')], {cwd: dir, stdio: ['ignore', 'pipe', 'inherit']});
+	const scheduler = spawn('node', [...profileArgs, cli, 'start', '--headless', '--json', '--data-dir', dataDir, '--log-dir', join(dir, 'logs')], {cwd: dir, stdio: ['ignore', 'pipe', 'inherit']});
 	let finished = 0;
 	let lastFinishAt = 0;
 	let onAllFinished;
