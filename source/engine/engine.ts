@@ -2,7 +2,7 @@ import {constants} from 'node:fs';
 import {access, chmod, mkdir, readdir, stat, unlink} from 'node:fs/promises';
 import {isAbsolute, join, resolve} from 'node:path';
 import type {FinishedRun, JobRun, QueuedJob, Worker} from '../core/model.js';
-import {queuedJobOf, runOutcome, takesJobs} from '../core/model.js';
+import {queuedJobOf, runOutcome} from '../core/model.js';
 import {
 	defaultCancelGraceMs,
 	type AddWorkersRequest,
@@ -410,12 +410,10 @@ export class Engine implements Scheduler {
 		}
 	}
 
+	/** The first worker, in add order, that takes jobs and has a free slot: the state keeps them indexed. */
 	#freeWorker(): Worker | undefined {
-		for (const worker of this.#state.workers.values()) {
-			if (takesJobs(worker) && this.busySlots(worker.name) < worker.slots) return worker;
-		}
-
-		return undefined;
+		const name = this.#state.freeWorkers.first();
+		return name === undefined ? undefined : this.#state.workers.get(name);
 	}
 
 	/** Dispatches again when a retry's delay runs out. */

@@ -1,4 +1,6 @@
 import type {FinishedRun, JobRun, QueuedJob, Worker, WorkerOffline} from '../../core/model.js';
+import {takesJobs} from '../../core/model.js';
+import {FreeWorkers} from './free-workers.js';
 import {JobQueue} from './job-queue.js';
 
 // The scheduler's whole state, and the only way to change it: a StateChange
@@ -17,6 +19,8 @@ export type SchedulerState = {
 	running: Map<number, JobRun>;
 	/** Jobs running on each worker, derived from `running`. */
 	busySlots: Map<string, number>;
+	/** Workers that may take a job now, derived from `workers` and `busySlots`. */
+	freeWorkers: FreeWorkers;
 };
 
 export type StateChange =
@@ -60,18 +64,24 @@ export function emptyState(): SchedulerState {
 		queue: new JobQueue(),
 		running: new Map(),
 		busySlots: new Map(),
+		freeWorkers: new FreeWorkers(),
 	};
 }
 
 export function applyChange(state: SchedulerState, change: StateChange): void {
 	switch (change.type) {
 		case 'workers-added': {
-			for (const worker of change.workers) state.workers.set(worker.name, worker);
+			for (const worker of change.workers) {
+				state.workers.set(worker.name, worker);
+				refreshFreeWorker(state, worker.name);
+			}
+
 			break;
 		}
 
 		case 'worker-removed': {
 			state.workers.delete(change.name);
+			refreshFreeWorker(state, change.name);
 			break;
 		}
 
@@ -80,6 +90,7 @@ export function applyChange(state: SchedulerState, change: StateChange): void {
 			if (!worker) break;
 			if (change.removeWhenIdle !== undefined) worker.removeWhenIdle = change.removeWhenIdle;
 			if (change.drained !== undefined) worker.drained = change.drained;
+			refreshFreeWorker(state, change.name);
 			break;
 		}
 
@@ -90,6 +101,7 @@ export function applyChange(state: SchedulerState, change: StateChange): void {
 			worker.failedRechecks = change.failedRechecks;
 			if (change.offline) worker.offline = change.offline;
 			else delete worker.offline;
+			refreshFreeWorker(state, change.name);
 			break;
 		}
 
@@ -113,6 +125,7 @@ export function applyChange(state: SchedulerState, change: StateChange): void {
 			state.running.set(run.runId, run);
 			state.nextRunId = Math.max(state.nextRunId, run.runId + 1);
 			state.busySlots.set(run.worker, (state.busySlots.get(run.worker) ?? 0) + 1);
+			refreshFreeWorker(state, run.worker);
 			break;
 		}
 
@@ -152,6 +165,7 @@ export function applyChange(state: SchedulerState, change: StateChange): void {
 			if (change.run.outcome === 'succeeded') worker.jobsDone++;
 			else worker.jobsFailed++;
 			if (worker.removeWhenIdle && !state.busySlots.has(worker.name)) state.workers.delete(worker.name);
+			refreshFreeWorker(state, worker.name);
 			break;
 		}
 
@@ -164,9 +178,22 @@ export function applyChange(state: SchedulerState, change: StateChange): void {
 			state.workers = new Map(change.workers.map(worker => [worker.name, worker]));
 			state.queue = new JobQueue(change.queue);
 			state.nextJobId = Math.max(state.nextJobId, change.nextJobId);
+			rebuildFreeWorkers(state);
 			break;
 		}
 	}
+}
+
+/** Every change that touches a worker's flags, health or busy slots calls this, so `freeWorkers` never goes stale. */
+function refreshFreeWorker(state: SchedulerState, name: string): void {
+	const worker = state.workers.get(name);
+	if (worker) state.freeWorkers.set(name, takesJobs(worker) && (state.busySlots.get(name) ?? 0) < worker.slots);
+	else state.freeWorkers.delete(name);
+}
+
+function rebuildFreeWorkers(state: SchedulerState): void {
+	state.freeWorkers = new FreeWorkers();
+	for (const name of state.workers.keys()) refreshFreeWorker(state, name);
 }
 
 function releaseRun(state: SchedulerState, run: JobRun): void {
@@ -174,6 +201,7 @@ function releaseRun(state: SchedulerState, run: JobRun): void {
 	const busy = (state.busySlots.get(run.worker) ?? 1) - 1;
 	if (busy > 0) state.busySlots.set(run.worker, busy);
 	else state.busySlots.delete(run.worker);
+	refreshFreeWorker(state, run.worker);
 }
 
 export function stateFromDocument(document: StateDocument): SchedulerState {
@@ -188,6 +216,7 @@ export function stateFromDocument(document: StateDocument): SchedulerState {
 		state.busySlots.set(run.worker, (state.busySlots.get(run.worker) ?? 0) + 1);
 	}
 
+	rebuildFreeWorkers(state);
 	return state;
 }
 
