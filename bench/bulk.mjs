@@ -17,13 +17,13 @@ async function measure(name, args, prepare) {
 	const sandbox = makeSandbox();
 	const scheduler = startScheduler(sandbox);
 	await scheduler.started;
-	jobdeck(sandbox, ['pause']);
+	await jobdeck(sandbox, ['pause']);
 	prepare?.(sandbox);
 	const startedAt = process.hrtime.bigint();
-	const ids = jobdeck(sandbox, args(sandbox)).trim().split('\n');
+	const ids = (await jobdeck(sandbox, args(sandbox))).trim().split('\n');
 	const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
 	if (ids.length !== jobCount) throw new Error(`${name}: ${ids.length} ids printed, not ${jobCount}`);
-	const queued = JSON.parse(jobdeck(sandbox, ['status', '--json', '--finished', '0'])).queue.length;
+	const queued = JSON.parse(await jobdeck(sandbox, ['status', '--json', '--finished', '0'])).queue.length;
 	if (queued !== jobCount) throw new Error(`${name}: ${queued} jobs queued, not ${jobCount}`);
 	const rss = scheduler.rssMegabytes();
 	await scheduler.stop();

@@ -12,7 +12,7 @@ const {values} = parseArgs({options: {runs: {type: 'string', default: '20'}}});
 const sandbox = makeSandbox();
 const scheduler = startScheduler(sandbox);
 await scheduler.started;
-jobdeck(sandbox, ['pause']);
+await jobdeck(sandbox, ['pause']);
 
 const time = (args, cwd) => {
 	const startedAt = process.hrtime.bigint();

@@ -19,14 +19,17 @@ const {values} = parseArgs({options: {
 	workers: {type: 'string', default: '8'},
 	command: {type: 'string', default: '/bin/true'},
 	profile: {type: 'string'},
+	// How long one job takes by itself: with it, the time lost per job and slot is printed.
+	'job-ms': {type: 'string'},
 }});
 const jobCount = Number(values.jobs);
 const workerCount = Number(values.workers);
 const cli = resolve(import.meta.dirname, '../dist/cli.js');
 const profileArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values.profile)}`] : [];
 
-function jobdeck(dataDir, args, cwd) {
-	return execFileSync('node', [cli, ...args, '--data-dir', dataDir], {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']});
+// The data dir goes right after the command name: `add-job` passes everything after its script on to the job.
+function jobdeck(dataDir, [command, ...args], cwd) {
+	return execFileSync('node', [cli, command, '--data-dir', dataDir, ...args], {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']});
 }
 
 async function measureJobdeck() {
@@ -103,5 +106,6 @@ for (const result of results) {
 		+ `${result.seconds.toFixed(2)} s`.padStart(10)
 		+ `${(result.seconds * 1000 / jobCount).toFixed(2)} ms`.padStart(12)
 		+ String(Math.round(jobCount / result.seconds)).padStart(10)
-		+ `${(result.seconds / floor).toFixed(2)}x`.padStart(10));
+		+ `${(result.seconds / floor).toFixed(2)}x`.padStart(10)
+		+ (values['job-ms'] === undefined ? '' : `   lost per job per slot: ${(result.seconds * 1000 * workerCount / jobCount - Number(values['job-ms'])).toFixed(2)} ms`));
 }

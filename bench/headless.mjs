@@ -1,6 +1,6 @@
 // Shared by the benchmarks: a real headless scheduler on a throwaway data dir,
 // driven through the CLI, with its JSON event lines parsed as they come.
-import {execFileSync, spawn} from 'node:child_process';
+import {execFile, spawn} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
@@ -12,9 +12,20 @@ export function makeSandbox() {
 	return {dir, dataDir: join(dir, '.data'), logDir: join(dir, 'logs'), remove: () => rmSync(dir, {recursive: true, force: true})};
 }
 
-/** Runs a client command; returns its stdout. */
-export function jobdeck(sandbox, args, options = {}) {
-	return execFileSync('node', [cli, ...args, '--data-dir', sandbox.dataDir], {cwd: sandbox.dir, encoding: 'utf8', maxBuffer: 1 << 30, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'], ...options});
+/**
+ * Runs a client command; resolves to its stdout. Never synchronously: the
+ * scheduler's event lines must keep being read meanwhile, or it blocks on a
+ * full stdout pipe while the client waits for it. The data dir goes right
+ * after the command name: `add-job` passes everything after its script on to the job.
+ */
+export async function jobdeck(sandbox, [command, ...args]) {
+	return new Promise((resolveOutput, reject) => {
+		const child = execFile('node', [cli, command, '--data-dir', sandbox.dataDir, ...args], {cwd: sandbox.dir, encoding: 'utf8', maxBuffer: 1 << 30}, (error, stdout) => {
+			if (error) reject(error);
+			else resolveOutput(stdout);
+		});
+		child.stderr.pipe(process.stderr);
+	});
 }
 
 /**
@@ -22,6 +33,8 @@ export function jobdeck(sandbox, args, options = {}) {
  * result resolves `started` with the time the scheduler said it was up.
  */
 export function startScheduler(sandbox, {nodeArgs = [], onEvent = () => undefined} = {}) {
+	// JOBDECK_BENCH_PROFILE=DIR: a CPU profile of every scheduler (bench/profile-summary.mjs reads them).
+	if (process.env.JOBDECK_BENCH_PROFILE) nodeArgs = [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${resolve(process.env.JOBDECK_BENCH_PROFILE)}`];
 	const spawnedAt = Date.now();
 	const child = spawn('node', [...nodeArgs, cli, 'start', '--headless', '--json', '--data-dir', sandbox.dataDir, '--log-dir', sandbox.logDir], {cwd: sandbox.dir, stdio: ['ignore', 'pipe', 'inherit']});
 	let partial = '';
@@ -51,7 +64,7 @@ export function startScheduler(sandbox, {nodeArgs = [], onEvent = () => undefine
 			return Number(match[1]) / 1024;
 		},
 		async stop() {
-			jobdeck(sandbox, ['stop']);
+			await jobdeck(sandbox, ['stop']);
 			await exited;
 		},
 	};

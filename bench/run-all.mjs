@@ -3,8 +3,18 @@
 import {spawnSync} from 'node:child_process';
 import {resolve} from 'node:path';
 
-for (const script of ['dispatch.mjs', 'ui.mjs']) {
-	console.log(`\n== ${script}`);
-	const result = spawnSync('node', [resolve(import.meta.dirname, script)], {stdio: 'inherit'});
+// dispatch: 2,000 no-ops vs xargs -P8 (and parallel when installed), then 50 ms jobs for the time lost per
+// job and slot; client: add-job vs node -e 0; bulk: 100k jobs queued; scale: 100k queued, 1,000 workers.
+const runs = [
+	['dispatch.mjs'],
+	['dispatch.mjs', '--jobs', '400', '--command', resolve(import.meta.dirname, 'sleep-50ms.sh'), '--job-ms', '50'],
+	['client.mjs'],
+	['bulk.mjs'],
+	['scale.mjs'],
+	['ui.mjs'],
+];
+for (const [script, ...args] of runs) {
+	console.log(`\n== ${[script, ...args].join(' ')}`);
+	const result = spawnSync('node', [resolve(import.meta.dirname, script), ...args], {stdio: 'inherit'});
 	if (result.status !== 0) process.exitCode = 1;
 }

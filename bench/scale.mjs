@@ -24,13 +24,13 @@ async function dispatchRate(totalJobs) {
 	const counter = finishCounter();
 	const scheduler = startScheduler(sandbox, {onEvent: counter.onEvent});
 	await scheduler.started;
-	jobdeck(sandbox, ['pause']);
-	jobdeck(sandbox, ['add-worker', '--skip-ssh-check', ...numbers(workerCount).map(index => `worker-${index}`)]);
-	jobdeck(sandbox, ['add-job', '--each', '/bin/true', ...numbers(totalJobs)]);
+	await jobdeck(sandbox, ['pause']);
+	await jobdeck(sandbox, ['add-worker', '--skip-ssh-check', ...numbers(workerCount).map(index => `worker-${index}`)]);
+	await jobdeck(sandbox, ['add-job', '--each', '/bin/true', ...numbers(totalJobs)]);
 	const releasedAt = Date.now();
-	jobdeck(sandbox, ['resume']);
+	await jobdeck(sandbox, ['resume']);
 	const lastAt = await counter.waitFor(measured);
-	jobdeck(sandbox, ['pause']);
+	await jobdeck(sandbox, ['pause']);
 	await scheduler.stop();
 	return {rate: measured / ((lastAt - releasedAt) / 1000), sandbox};
 }
