@@ -1,6 +1,6 @@
-import {spawn} from 'node:child_process';
 import {closeSync, openSync, readdirSync, readFileSync, writeSync} from 'node:fs';
 import {constants} from 'node:os';
+import {execa, type Options} from 'execa';
 
 // A job runs detached, in a process group of its own, so that it outlives
 // the scheduler. Between the scheduler and the job sits a tiny `sh` wrapper
@@ -36,24 +36,18 @@ export type LaunchRequest = {
 export function launchJob(request: LaunchRequest): LaunchedJob | undefined {
 	const logFd = openSync(request.logFile, 'a', 0o600);
 	try {
-		// Plain child_process.spawn, not execa: a launch is on the dispatch hot path, and none of
-		// execa's conveniences (buffering, cleanup, rejections) apply to a detached job.
 		// Raw file descriptors go straight to the child: a piped stream would die with the scheduler.
-		const subprocess = spawn('/bin/sh', ['-c', wrapperScript, wrapperName, request.exitFile, request.script, ...request.args], {
+		const options: Options = {
 			cwd: request.cwd,
-			env: {...process.env, ...request.env},
+			env: request.env,
 			detached: true,
-			stdio: ['ignore', logFd, logFd],
-		});
-		const exited = new Promise<{exitCode: number | undefined; signal: string | undefined}>(resolve => {
-			subprocess.once('exit', (exitCode, signal) => {
-				resolve({exitCode: exitCode ?? undefined, signal: signal ?? undefined});
-			});
-			// A spawn that failed (no such cwd) reports here, and never exits.
-			subprocess.once('error', () => {
-				resolve({exitCode: undefined, signal: undefined});
-			});
-		});
+			cleanup: false,
+			reject: false,
+			buffer: false,
+			// execa takes any file descriptor, though its types only list 3 to 9.
+			stdio: ['ignore', logFd as 3, logFd as 3],
+		};
+		const subprocess = execa('/bin/sh', ['-c', wrapperScript, wrapperName, request.exitFile, request.script, ...request.args], options);
 		const {pid} = subprocess;
 		if (pid === undefined) {
 			writeSync(logFd, `jobdeck: could not start ${request.script} in ${request.cwd}\n`);
@@ -61,6 +55,10 @@ export function launchJob(request: LaunchRequest): LaunchedJob | undefined {
 		}
 
 		subprocess.unref();
+		const exited = subprocess.then(
+			result => ({exitCode: result.exitCode, signal: result.signal as string | undefined}),
+			() => ({exitCode: undefined, signal: undefined}),
+		);
 		return {pid, pidStartTime: readProcessStat(pid)?.startTime, exited};
 	} finally {
 		closeSync(logFd);
