@@ -9,6 +9,7 @@ import {
 	schedulerMethods,
 	type Request,
 	type Response,
+	type SchedulerMethod,
 } from './protocol.js';
 
 // Serves a scheduler on the control socket of its data dir, so that commands
@@ -16,8 +17,17 @@ import {
 
 /** Events to subscribers go out in batches, at most this often. */
 const eventBatchMs = 50;
-/** A connection that has not finished a request by then is closed (subscribers excepted). */
-const idleTimeoutMs = 30_000;
+/** A connection idle this long is closed (subscribers excepted); JOBDECK_CLIENT_IDLE_MS overrides it, for tests. */
+const idleTimeoutMs = positiveInteger(process.env.JOBDECK_CLIENT_IDLE_MS) ?? 30_000;
+/** Requests one connection may have under way at once; the rest wait, and the socket is not read meanwhile. */
+const maxRequestsInFlight = 16;
+/**
+ * A connection whose unread replies and events pile up beyond this is closed:
+ * a client that stopped reading (a `jobdeck logs -f` suspended with Ctrl-Z)
+ * must not grow the scheduler's memory without end. JOBDECK_CLIENT_MAX_UNREAD_BYTES
+ * overrides it, for tests.
+ */
+const maxUnreadBytes = positiveInteger(process.env.JOBDECK_CLIENT_MAX_UNREAD_BYTES) ?? 64 * 1024 * 1024;
 
 export type ControlServer = {
 	readonly path: string;
@@ -68,28 +78,61 @@ async function closeServer(server: Server, connections: Set<Socket>): Promise<vo
 function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Promise<void>>): void {
 	let buffered: Buffer[] = [];
 	let bufferedBytes = 0;
+	let refused = false;
+	/** Complete request lines not started yet. */
+	const waiting: string[] = [];
+	let running = 0;
 	let unsubscribe: (() => void) | undefined;
 	socket.setTimeout(idleTimeoutMs, () => {
 		if (!unsubscribe) socket.destroy();
 	});
-	socket.on('close', () => unsubscribe?.());
+	socket.on('close', () => {
+		unsubscribe?.();
+		waiting.length = 0;
+	});
 	socket.on('error', () => undefined);
+	socket.on('drain', () => {
+		pump();
+	});
 
 	const send = (response: Response) => {
-		if (!socket.destroyed) socket.write(JSON.stringify(response) + '\n');
+		if (socket.destroyed) return;
+		if (socket.writableLength > maxUnreadBytes) {
+			socket.destroy();
+			return;
+		}
+
+		socket.write(JSON.stringify(response) + '\n');
+	};
+
+	/** Starts waiting requests while the client keeps up; reads on only once none waits. */
+	const pump = () => {
+		while (waiting.length > 0 && running < maxRequestsInFlight && !socket.writableNeedDrain && !socket.destroyed) {
+			const handled = handleLine(waiting.shift()!);
+			running++;
+			inFlight.add(handled);
+			void handled.finally(() => {
+				inFlight.delete(handled);
+				running--;
+				pump();
+			});
+		}
+
+		if (refused || socket.destroyed) return;
+		// A client that sends faster than it reads the replies waits in its own socket buffer, not in our memory.
+		if (waiting.length > 0) socket.pause();
+		else socket.resume();
 	};
 
 	socket.on('data', (chunk: Buffer) => {
+		if (refused) return;
 		let start = 0;
 		let newline = chunk.indexOf(10);
 		while (newline !== -1) {
 			buffered.push(chunk.subarray(start, newline));
-			const line = Buffer.concat(buffered).toString('utf8');
+			waiting.push(Buffer.concat(buffered).toString('utf8'));
 			buffered = [];
 			bufferedBytes = 0;
-			const handled = handleLine(line);
-			inFlight.add(handled);
-			void handled.finally(() => inFlight.delete(handled));
 			start = newline + 1;
 			newline = chunk.indexOf(10, start);
 		}
@@ -98,12 +141,16 @@ function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Pr
 			buffered.push(chunk.subarray(start));
 			bufferedBytes += chunk.length - start;
 			if (bufferedBytes > maxRequestBytes) {
+				refused = true;
+				waiting.length = 0;
 				send({id: null, error: {message: `request larger than ${maxRequestBytes} bytes`, user: true}});
 				socket.destroySoon();
 				buffered = [];
 				socket.pause();
 			}
 		}
+
+		pump();
 	});
 
 	async function handleLine(line: string): Promise<void> {
@@ -136,10 +183,97 @@ function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Pr
 		}
 
 		if (!schedulerMethods.includes(request.method)) throw new UserError(`unknown method ${JSON.stringify(request.method)}`);
-		const params = Array.isArray(request.params) ? request.params : [];
+		const params = checkParams(request.method, Array.isArray(request.params) ? request.params : []);
 		const method = scheduler[request.method] as (...args: unknown[]) => Promise<unknown>;
 		return method.apply(scheduler, params);
 	}
+}
+
+// The engine trusts its callers' types; a request is JSON from anybody's
+// client, so the parameters whose type the engine takes on trust are checked
+// here (a `"paused": "no"` would otherwise be saved and read as true). What
+// the engine validates itself (worker names, slots, env, scripts, arguments)
+// is left to it, so that every door refuses the same input with the same words.
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isStringList = (value: unknown): boolean => Array.isArray(value) && value.every(item => typeof item === 'string');
+const isIdList = (value: unknown): boolean => Array.isArray(value) && value.every(item => Number.isSafeInteger(item) && (item as number) >= 0);
+
+function checkParams(method: SchedulerMethod, params: unknown[]): unknown[] {
+	const refuse = (expected: string): never => {
+		throw new UserError(`malformed request: ${method} takes ${expected}`);
+	};
+
+	switch (method) {
+		case 'addWorkers': {
+			const [request] = params;
+			if (!isObject(request) || !Array.isArray(request.workers) || !request.workers.every(worker => isObject(worker) && typeof worker.name === 'string')
+				|| !(request.skipSshCheck === undefined || typeof request.skipSshCheck === 'boolean')) {
+				refuse('{workers: [{name, slots?, env?}…], skipSshCheck?: boolean}');
+			}
+
+			break;
+		}
+
+		case 'removeWorkers': {
+			if (!isStringList(params[0]) || !['now', 'wait', 'kill'].includes(params[1] as string)) refuse('a list of names and "now", "wait" or "kill"');
+			break;
+		}
+
+		case 'setWorkersDrained': {
+			if (!isStringList(params[0]) || typeof params[1] !== 'boolean') refuse('a list of names and true or false');
+			break;
+		}
+
+		case 'addJobs': {
+			if (!Array.isArray(params[0]) || !params[0].every(isObject)) refuse('a list of jobs');
+			break;
+		}
+
+		case 'removeJobs': {
+			const [selector] = params;
+			const valid = isObject(selector) && ('ids' in selector
+				? isIdList(selector.ids)
+				: typeof selector.script === 'string' && isStringList(selector.args) && typeof selector.cwd === 'string');
+			if (!valid) refuse('{ids: [job ids]} or {script, args, cwd}');
+			break;
+		}
+
+		case 'cancelJobs': {
+			const [ids, graceMs] = params;
+			if (!isIdList(ids) || !(graceMs === undefined || graceMs === null || (typeof graceMs === 'number' && Number.isFinite(graceMs) && graceMs >= 0))) {
+				refuse('a list of job ids and a grace in milliseconds');
+			}
+
+			// JSON has no undefined: a client that left out the grace sends null, and means the default.
+			return graceMs === null || graceMs === undefined ? [ids] : [ids, graceMs];
+		}
+
+		case 'retryJobs': {
+			if (!isIdList(params[0])) refuse('a list of job ids');
+			break;
+		}
+
+		case 'setPaused': {
+			if (typeof params[0] !== 'boolean') refuse('true or false');
+			break;
+		}
+
+		case 'loadStatus': {
+			if (typeof params[1] !== 'string') refuse('a status and the directory its relative scripts are in');
+			break;
+		}
+
+		default: {
+			break;
+		}
+	}
+
+	return params;
+}
+
+function positiveInteger(text: string | undefined): number | undefined {
+	return text !== undefined && /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : undefined;
 }
 
 function subscribeInBatches(scheduler: Scheduler, deliver: (events: SchedulerEvent[]) => void): () => void {

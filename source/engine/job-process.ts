@@ -7,11 +7,15 @@ import {execa, type Options} from 'execa';
 // whose only work is to note that the job started and, when it ends, to write
 // its exit status to a file: that file tells a restarted scheduler how a job
 // ended while nobody was watching. The wrapper ignores nothing: it traps the
-// signals only to outlive the job and write its status. It also exits with
-// the job's status, which tells the scheduler that started it even when the
-// file could not be written (a full disk).
-const wrapperScript = 'f=$1; shift; : > "$f"; trap : HUP INT TERM; "$@"; s=$?; echo $s > "$f"; exit $s';
+// signals only to outlive the job and write its status. The exit file is
+// created owner-only whatever the scheduler's umask, which the job then gets
+// back unchanged. The wrapper also exits with the job's status, which tells
+// the scheduler that started it even when the file could not be written (a
+// full disk).
+const wrapperScript = 'f=$1; m=$2; shift 2; umask 077; : > "$f"; umask "$m"; trap : HUP INT TERM; "$@"; s=$?; echo $s > "$f"; exit $s';
 const wrapperName = 'jobdeck-job';
+/** The scheduler's umask, as `umask` takes it (read from /proc: process.umask() would briefly set it to 0 to learn it). */
+const schedulerUmask = /^Umask:\s*([0-7]+)$/m.exec(readProcSelfStatus())?.[1] ?? process.umask().toString(8);
 
 export type ExitStatus = {exitCode: number | null; signal: string | null};
 
@@ -47,7 +51,7 @@ export function launchJob(request: LaunchRequest): LaunchedJob | undefined {
 			// execa takes any file descriptor, though its types only list 3 to 9.
 			stdio: ['ignore', logFd as 3, logFd as 3],
 		};
-		const subprocess = execa('/bin/sh', ['-c', wrapperScript, wrapperName, request.exitFile, request.script, ...request.args], options);
+		const subprocess = execa('/bin/sh', ['-c', wrapperScript, wrapperName, request.exitFile, schedulerUmask, request.script, ...request.args], options);
 		const {pid} = subprocess;
 		if (pid === undefined) {
 			writeSync(logFd, `jobdeck: could not start ${request.script} in ${request.cwd}\n`);
@@ -151,5 +155,13 @@ export function signalJobGroup(pid: number, signal: NodeJS.Signals): boolean {
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
 		throw error;
+	}
+}
+
+function readProcSelfStatus(): string {
+	try {
+		return readFileSync('/proc/self/status', 'utf8');
+	} catch {
+		return '';
 	}
 }

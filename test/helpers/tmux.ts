@@ -14,6 +14,10 @@ export type TmuxSession = {
 	/** Resolves with the screen once it matches; rejects with the last screen after the timeout. */
 	waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
 	resize(columns: number, rows: number): void;
+	/** A tmux format about the pane, such as '#{pane_title}' or '#{alternate_on}'. */
+	display(format: string, target?: string): string;
+	/** Any other tmux command, on this session's server. */
+	command(...args: string[]): string;
 	kill(): void;
 };
 
@@ -62,6 +66,10 @@ export function startTmux(command: string, options: {columns: number; rows: numb
 		resize(columns, rows) {
 			tmux('resize-window', '-t', 'main', '-x', String(columns), '-y', String(rows));
 		},
+		display(format, target = 'main') {
+			return tmux('display-message', '-p', '-t', target, format).replace(/\n$/, '');
+		},
+		command: tmux,
 		kill() {
 			try {
 				tmux('kill-server');
