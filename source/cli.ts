@@ -10,7 +10,13 @@ const program = new Command('jobdeck')
 	.description('A keyboard-driven job scheduler for a fleet of machines')
 	.version('0.1.0')
 	.enablePositionalOptions()
-	.showHelpAfterError('(run jobdeck help COMMAND for its options)');
+	// A usage error is one line like every other error; the subcommands inherit this.
+	.configureOutput({
+		outputError(message, write) {
+			const line = message.replace(/^error: /, '').split('\n')[0]!.trim();
+			write(`jobdeck: ${line} (see jobdeck help)\n`);
+		},
+	});
 
 /** `-e NAME=VALUE`, repeatable. */
 const collect = (value: string, previous: string[]) => [...previous, value];

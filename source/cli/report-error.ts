@@ -4,6 +4,12 @@ import {UserError} from '../core/user-error.js';
 export function reportError(error: unknown): number {
 	const message = error instanceof Error ? error.message : String(error);
 	const line = error instanceof UserError ? message : `unexpected error: ${message}`;
-	process.stderr.write(`jobdeck: ${line.replaceAll('\n', ' ')}\n`);
+	process.stderr.write(`jobdeck: ${escapeControls(line.replaceAll('\n', ' '))}\n`);
 	return 1;
+}
+
+/** A message may quote what the user typed (a script path, a worker name): its control characters must not reach the terminal. */
+function escapeControls(text: string): string {
+	// eslint-disable-next-line no-control-regex
+	return text.replaceAll(/[\u0000-\u001F\u007F-\u009F]/g, character => `\\u${character.codePointAt(0)!.toString(16).padStart(4, '0')}`);
 }
