@@ -638,8 +638,11 @@ export class Engine implements Scheduler {
 	// Adoption: runs a previous scheduler started are finished, watched, or put back in the queue.
 
 	async #adoptRunningJobs(): Promise<void> {
-		for (const run of [...this.#state.running.values()]) this.#adopt(run);
+		// First, while the state is still exactly what is on disk: once #adopt has finished a run in
+		// memory, its exit file must stay until that finish is saved (#finish removes it then), or a
+		// crash in between would leave a run with no way to learn how it ended.
 		await this.#removeStaleExitFiles();
+		for (const run of [...this.#state.running.values()]) this.#adopt(run);
 	}
 
 	/** Watches a run whose process is not our child, or records how it ended. */

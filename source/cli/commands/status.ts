@@ -13,7 +13,7 @@ const queueShown = 20;
 export async function status(dataDir: string, json: boolean, finishedCount: string): Promise<void> {
 	const count = parseFinishedCount(finishedCount);
 	const snapshot = await readSnapshot(dataDir);
-	const finished = count === 'all' || count > snapshot.finished.length ? await readFinished(dataDir, count) : snapshot.finished.slice(-count);
+	const finished = count === 'all' || count > snapshot.finished.length ? withRecent(await readFinished(dataDir, count), snapshot.finished, count) : snapshot.finished.slice(-count);
 	const view = statusJson({...snapshot, finished: count === 0 ? [] : finished});
 	process.stdout.write(json ? JSON.stringify(view, null, 2) + '\n' : formatStatus(view, Date.now()));
 }
@@ -30,6 +30,19 @@ async function readFinished(dataDir: string, count: number | 'all'): Promise<Fin
 	const {stateFiles} = await import('../../engine/state/state-store.js');
 	const {history} = stateFiles(resolve(dataDir));
 	return count === 'all' ? readHistoryFrom(history, 0) : readHistoryTail(history, count);
+}
+
+/**
+ * A run reaches the history file a moment after the scheduler records it:
+ * the scheduler's own recent runs fill that gap, so that a run is never in
+ * neither `running` nor `finished`.
+ */
+function withRecent(fromFile: FinishedRun[], recent: FinishedRun[], count: number | 'all'): FinishedRun[] {
+	const known = new Set(fromFile.map(run => run.runId));
+	const missing = recent.filter(run => !known.has(run.runId));
+	if (missing.length === 0) return fromFile;
+	const all = [...fromFile, ...missing];
+	return count === 'all' ? all : all.slice(-count);
 }
 
 /** From the running scheduler, or from the state files when none runs. */

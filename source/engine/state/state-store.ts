@@ -78,7 +78,10 @@ export class StateStore {
 	#journalBytes: number;
 	#historyBytes: number;
 	#pendingLines: string[] = [];
+	/** Finished runs whose journal line is not written yet: they go to the history only once it is. */
 	#pendingHistory: FinishedRun[] = [];
+	/** Finished runs in the journal but not yet in the history (its write failed): the next write adds them. */
+	#unsavedHistory: FinishedRun[] = [];
 	#waiters: Waiter[] = [];
 	#flushing: Promise<void> | undefined;
 	#onReload: ((error: Error) => void) | undefined;
@@ -153,8 +156,10 @@ export class StateStore {
 		while (this.#pendingLines.length > 0) {
 			const text = this.#pendingLines.join('\n') + '\n';
 			const waiters = this.#waiters;
+			const finished = this.#pendingHistory;
 			this.#pendingLines = [];
 			this.#waiters = [];
+			this.#pendingHistory = [];
 			try {
 				this.#journalBytes = await appendAll(this.#journal, text, this.#journalBytes);
 			} catch (error) {
@@ -162,9 +167,10 @@ export class StateStore {
 				continue;
 			}
 
-			// The journal holds the runs now; should the history write fail, they stay pending
-			// for the next one (and a restart would add them from the journal).
-			await this.#appendPendingHistory().catch(() => undefined);
+			// Only now, and only this batch's runs: a run in the history must be finished in the journal,
+			// or a restart would finish it again. Should this write fail, the next one adds them.
+			this.#unsavedHistory.push(...finished);
+			await this.#appendUnsavedHistory().catch(() => undefined);
 			for (const waiter of waiters) waiter.resolve();
 		}
 
@@ -174,16 +180,10 @@ export class StateStore {
 		if (this.#pendingLines.length > 0) this.#flushing = this.#flush();
 	}
 
-	async #appendPendingHistory(): Promise<void> {
-		if (this.#pendingHistory.length === 0) return;
-		const runs = this.#pendingHistory;
-		this.#pendingHistory = [];
-		try {
-			this.#historyBytes = await appendAll(this.#history, formatHistoryLines(runs), this.#historyBytes);
-		} catch (error) {
-			this.#pendingHistory = [...runs, ...this.#pendingHistory];
-			throw error;
-		}
+	async #appendUnsavedHistory(): Promise<void> {
+		if (this.#unsavedHistory.length === 0) return;
+		this.#historyBytes = await appendAll(this.#history, formatHistoryLines(this.#unsavedHistory), this.#historyBytes);
+		this.#unsavedHistory = [];
 	}
 
 	/**
@@ -196,23 +196,27 @@ export class StateStore {
 		const refused = [...waiters, ...this.#waiters];
 		this.#pendingLines = [];
 		this.#waiters = [];
-		const finished = new Set(this.#pendingHistory.map(run => run.runId));
+		// Runs whose finish was refused are running again as far as the state knows.
+		this.#pendingHistory = [];
 		// Synchronously, so that nothing is applied to the state that was refused in between.
 		const loaded = parseState(this.files, readTextSync(this.files.state), readTextSync(this.files.journal) ?? '');
 		this.#state = loaded.state;
 		this.#seq = loaded.seq;
-		// Runs whose finish was refused are running again as far as the state knows.
-		this.#pendingHistory = this.#pendingHistory.filter(run => !finished.has(run.runId) || !this.#state.running.has(run.runId));
 		for (const waiter of refused) waiter.reject(failure);
 		this.#onReload?.(failure);
 	}
 
-	/** Folds the journal into a new snapshot. Must run when no journal line is pending. */
+	/**
+	 * Folds the journal into a new snapshot. Must be called when no journal
+	 * line is pending: the snapshot is taken at once, a copy, so that changes
+	 * applied while it is written (not in the journal yet) are not in it.
+	 */
 	async #compact(): Promise<void> {
+		const document = structuredClone({...documentFromState(this.#state, this.#seq), historyBytes: 0});
 		// The journal is what tells a restart which runs the history still lacks: keep it until they are in.
-		await this.#appendPendingHistory();
+		await this.#appendUnsavedHistory();
+		document.historyBytes = this.#historyBytes;
 		await this.#updatePreviousHistory();
-		const document = {...documentFromState(this.#state, this.#seq), historyBytes: this.#historyBytes};
 		this.#snapshot.data = document;
 		await this.#snapshot.write();
 		await this.#journal.truncate(0);
