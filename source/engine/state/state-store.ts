@@ -5,7 +5,7 @@ import {Low} from 'lowdb';
 import type {FinishedRun} from '../../core/model.js';
 import {UserError} from '../../core/user-error.js';
 import {formatHistoryLines, readHistoryFrom} from './history-file.js';
-import {PrivateJsonFile} from './private-json-file.js';
+import {PrivateTextFile} from './private-text-file.js';
 import {
 	applyChange,
 	documentFromState,
@@ -71,7 +71,8 @@ const compactAfterBytes = 8 * 1024 * 1024;
 export class StateStore {
 	readonly files: StateFiles;
 	#state: SchedulerState;
-	readonly #snapshot: Low<SnapshotDocument>;
+	/** The snapshot's text: serialised by #compact, written by lowdb. */
+	readonly #snapshot: Low<string>;
 	readonly #journal: FileHandle;
 	readonly #history: FileHandle;
 	#seq: number;
@@ -108,7 +109,7 @@ export class StateStore {
 	private constructor(files: StateFiles, loaded: LoadedState, journal: FileHandle, history: FileHandle) {
 		this.files = files;
 		this.#state = loaded.state;
-		this.#snapshot = new Low(new PrivateJsonFile<SnapshotDocument>(files.state), loaded.document);
+		this.#snapshot = new Low(new PrivateTextFile(files.state), '');
 		this.#journal = journal;
 		this.#history = history;
 		this.#seq = loaded.seq;
@@ -208,16 +209,16 @@ export class StateStore {
 
 	/**
 	 * Folds the journal into a new snapshot. Must be called when no journal
-	 * line is pending: the snapshot is taken at once, a copy, so that changes
+	 * line is pending: the snapshot is serialised at once, so that changes
 	 * applied while it is written (not in the journal yet) are not in it.
+	 * No flush runs meanwhile, so the history grows only by the unsaved runs.
 	 */
 	async #compact(): Promise<void> {
-		const document = structuredClone({...documentFromState(this.#state, this.#seq), historyBytes: 0});
+		const unsavedBytes = this.#unsavedHistory.length === 0 ? 0 : Buffer.byteLength(formatHistoryLines(this.#unsavedHistory));
+		this.#snapshot.data = JSON.stringify({...documentFromState(this.#state, this.#seq), historyBytes: this.#historyBytes + unsavedBytes} satisfies SnapshotDocument);
 		// The journal is what tells a restart which runs the history still lacks: keep it until they are in.
 		await this.#appendUnsavedHistory();
-		document.historyBytes = this.#historyBytes;
 		await this.#updatePreviousHistory();
-		this.#snapshot.data = document;
 		await this.#snapshot.write();
 		await this.#journal.truncate(0);
 		this.#journalBytes = 0;
@@ -292,7 +293,6 @@ export class StateStore {
 
 type LoadedState = {
 	state: SchedulerState;
-	document: SnapshotDocument;
 	seq: number;
 	historyBytesAtSnapshot: number;
 	finishedAfterSnapshot: FinishedRun[];
@@ -327,7 +327,7 @@ function parseState(files: StateFiles, snapshotText: string | undefined, journal
 		seq = entry.seq;
 	}
 
-	return {state, document: snapshot, seq, historyBytesAtSnapshot: snapshot.historyBytes ?? 0, finishedAfterSnapshot};
+	return {state, seq, historyBytesAtSnapshot: snapshot.historyBytes ?? 0, finishedAfterSnapshot};
 }
 
 function parseJournal(path: string, text: string): JournalEntry[] {

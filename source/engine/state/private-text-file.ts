@@ -2,16 +2,17 @@ import {readFile, rename, unlink, writeFile} from 'node:fs/promises';
 import type {Adapter} from 'lowdb';
 
 /**
- * A lowdb adapter for the state file. Like lowdb's own JSONFile it replaces
- * the file atomically (a temp file renamed over it), but the file is created
- * owner-only, because whoever can read the state sees every job's env, and
- * each write also leaves a second, separate copy next to it as `<file>.prev`:
- * the copy to recover from if the file is ever damaged. Being the same
- * snapshot, it fits the journal that follows it, so nothing is lost by
- * recovering from it. JSON is written compact: the queue can hold a hundred
- * thousand jobs.
+ * A lowdb adapter for the state file, holding its text: the store serialises
+ * the snapshot itself, at the one moment the state matches the journal, so
+ * that what is written is that moment and not whatever the state became while
+ * the write waited. Like lowdb's own TextFile it replaces the file atomically
+ * (a temp file renamed over it), but the file is created owner-only, because
+ * whoever can read the state sees every job's env, and each write also leaves
+ * a second, separate copy next to it as `<file>.prev`: the copy to recover
+ * from if the file is ever damaged. Being the same snapshot, it fits the
+ * journal that follows it, so nothing is lost by recovering from it.
  */
-export class PrivateJsonFile<T> implements Adapter<T> {
+export class PrivateTextFile implements Adapter<string> {
 	readonly path: string;
 	readonly previousPath: string;
 
@@ -20,20 +21,16 @@ export class PrivateJsonFile<T> implements Adapter<T> {
 		this.previousPath = `${path}.prev`;
 	}
 
-	async read(): Promise<T | null> {
-		let text: string;
+	async read(): Promise<string | null> {
 		try {
-			text = await readFile(this.path, 'utf8');
+			return await readFile(this.path, 'utf8');
 		} catch (error) {
 			if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
 			throw error;
 		}
-
-		return JSON.parse(text) as T;
 	}
 
-	async write(data: T): Promise<void> {
-		const text = JSON.stringify(data);
+	async write(text: string): Promise<void> {
 		await replaceFile(this.path, text);
 		await replaceFile(this.previousPath, text);
 	}
