@@ -1,5 +1,5 @@
 import type {FinishedRun, JobRun, QueuedJob, Worker, WorkerOffline} from '../../core/model.js';
-import {takesJobs} from '../../core/model.js';
+import {queuedJobOf, takesJobs} from '../../core/model.js';
 import {FreeWorkers} from './free-workers.js';
 import {JobQueue} from './job-queue.js';
 
@@ -150,8 +150,7 @@ export function applyChange(state: SchedulerState, change: StateChange): void {
 			const run = state.running.get(change.runId);
 			if (!run) break;
 			releaseRun(state, run);
-			const {runId, worker, startedAt, logFile, pid, pidStartTime, cancelRequestedAt, cancelKillAt, timedOut, ...job} = run;
-			state.queue.pushFront(job);
+			state.queue.pushFront(queuedJobOf(run));
 			break;
 		}
 
