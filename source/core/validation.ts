@@ -23,12 +23,21 @@ export function checkWorkerName(name: string): string {
 }
 
 export function checkSlots(value: unknown): number {
-	const slots = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-	if (typeof slots !== 'number' || !Number.isInteger(slots) || slots < 1 || slots > 10_000) {
-		throw new UserError(`slots must be a whole number from 1 to 10000, not ${describeString(String(value))}`);
+	return checkWholeNumber(value, 'slots', 1, 10_000);
+}
+
+export function checkRetries(value: unknown): number {
+	return checkWholeNumber(value, 'retries', 0, 1000);
+}
+
+/** A number typed on the command line or in a form (a string), or sent over the socket (a number). */
+function checkWholeNumber(value: unknown, what: string, min: number, max: number): number {
+	const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+	if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
+		throw new UserError(`${what} must be a whole number from ${min} to ${max}, not ${describeString(String(value))}`);
 	}
 
-	return slots;
+	return number;
 }
 
 /** Parses `NAME=VALUE` (VALUE may itself contain `=`). */
@@ -96,15 +105,6 @@ export function parseDuration(text: string): number {
 	if (!match) throw new UserError(`duration ${describeString(text)} is not like 90s, 20m or 2h`);
 	const unitMs = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
 	return Math.round(Number(match[1]) * unitMs);
-}
-
-export function checkRetries(value: unknown): number {
-	const retries = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-	if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0 || retries > 1000) {
-		throw new UserError(`retries must be a whole number from 0 to 1000, not ${describeString(String(value))}`);
-	}
-
-	return retries;
 }
 
 const longestDurationMs = 366 * 24 * 3_600_000;
