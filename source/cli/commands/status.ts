@@ -25,7 +25,7 @@ function parseFinishedCount(text: string): number | 'all' {
 }
 
 /** More runs than a snapshot carries come straight from the history file, which is only ever appended to. */
-async function readFinished(dataDir: string, count: number | 'all'): Promise<FinishedRun[]> {
+export async function readFinished(dataDir: string, count: number | 'all'): Promise<FinishedRun[]> {
 	const {readHistoryFrom, readHistoryTail} = await import('../../engine/state/history-file.js');
 	const {stateFiles} = await import('../../engine/state/state-store.js');
 	const {history} = stateFiles(resolve(dataDir));

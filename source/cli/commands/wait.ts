@@ -1,10 +1,10 @@
-import {resolve} from 'node:path';
 import type {FinishedRun} from '../../core/model.js';
 import type {SchedulerEvent, SchedulerSnapshot} from '../../core/scheduler.js';
 import {UserError} from '../../core/user-error.js';
 import {parseJobId} from '../../core/validation.js';
 import {withScheduler} from '../connect.js';
 import {formatExit} from '../format.js';
+import {readFinished} from './status.js';
 
 // `jobdeck wait [ID…]`: blocks until the jobs are done, for scripts and CI.
 // A job is done when its last run ended and it is not queued again (a retry
@@ -111,9 +111,7 @@ async function recordPastEnds(dataDir: string, snapshot: SchedulerSnapshot, ids:
 	for (const run of snapshot.finished) lastRuns.set(run.id, run);
 	const missing = new Set(ids.filter(id => !pending.has(id) && !lastRuns.has(id)));
 	if (missing.size > 0) {
-		const {readHistoryFrom} = await import('../../engine/state/history-file.js');
-		const {stateFiles} = await import('../../engine/state/state-store.js');
-		for (const run of await readHistoryFrom(stateFiles(resolve(dataDir)).history, 0)) {
+		for (const run of await readFinished(dataDir, 'all')) {
 			if (missing.has(run.id)) lastRuns.set(run.id, run);
 		}
 	}
