@@ -8,11 +8,10 @@
 //
 // --profile DIR writes a V8 CPU profile of the scheduler to DIR (summarise it
 // with bench/profile-summary.mjs).
-import {execFileSync, spawn, spawnSync} from 'node:child_process';
-import {mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join, resolve} from 'node:path';
+import {spawnSync} from 'node:child_process';
+import {resolve} from 'node:path';
 import {parseArgs} from 'node:util';
+import {finishCounter, jobdeck, makeSandbox, numbers, startScheduler} from './headless.mjs';
 
 const {values} = parseArgs({options: {
 	jobs: {type: 'string', default: '2000'},
@@ -24,57 +23,22 @@ const {values} = parseArgs({options: {
 }});
 const jobCount = Number(values.jobs);
 const workerCount = Number(values.workers);
-const cli = resolve(import.meta.dirname, '../dist/cli.js');
 const profileArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values.profile)}`] : [];
 
-// The data dir goes right after the command name: `add-job` passes everything after its script on to the job.
-function jobdeck(dataDir, [command, ...args], cwd) {
-	return execFileSync('node', [cli, command, '--data-dir', dataDir, ...args], {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']});
-}
-
 async function measureJobdeck() {
-	const dir = mkdtempSync(join(tmpdir(), 'jobdeck-bench-'));
-	const dataDir = join(dir, '.data');
-	const scheduler = spawn('node', [...profileArgs, cli, 'start', '--headless', '--json', '--data-dir', dataDir, '--log-dir', join(dir, 'logs')], {cwd: dir, stdio: ['ignore', 'pipe', 'inherit']});
-	let finished = 0;
-	let lastFinishAt = 0;
-	let onAllFinished;
-	const allFinished = new Promise(resolveFinished => {
-		onAllFinished = resolveFinished;
-	});
-	let partial = '';
-	let onStarted;
-	const started = new Promise(resolveStarted => {
-		onStarted = resolveStarted;
-	});
-	scheduler.stdout.setEncoding('utf8');
-	scheduler.stdout.on('data', chunk => {
-		const lines = (partial + chunk).split('\n');
-		partial = lines.pop();
-		for (const line of lines) {
-			const event = JSON.parse(line);
-			if (event.type === 'started') onStarted();
-			if (event.type === 'job-finished') {
-				finished++;
-				lastFinishAt = event.at;
-				if (finished === jobCount) onAllFinished();
-			}
-		}
-	});
-	await started;
-	jobdeck(dataDir, ['pause'], dir);
-	jobdeck(dataDir, ['add-worker', '--skip-ssh-check', ...Array.from({length: workerCount}, (_, index) => `worker-${index + 1}`)], dir);
-	jobdeck(dataDir, ['add-job', '--each', values.command, ...Array.from({length: jobCount}, (_, index) => String(index + 1))], dir);
+	const sandbox = makeSandbox();
+	const counter = finishCounter();
+	const scheduler = startScheduler(sandbox, {nodeArgs: profileArgs, onEvent: counter.onEvent});
+	await scheduler.started;
+	await jobdeck(sandbox, ['pause']);
+	await jobdeck(sandbox, ['add-worker', '--skip-ssh-check', ...numbers(workerCount).map(index => `worker-${index}`)]);
+	await jobdeck(sandbox, ['add-job', '--each', values.command, ...numbers(jobCount)]);
 	const releasedAt = Date.now();
-	jobdeck(dataDir, ['resume'], dir);
-	await allFinished;
-	const seconds = (lastFinishAt - releasedAt) / 1000;
-	jobdeck(dataDir, ['stop'], dir);
-	await new Promise(resolveExit => {
-		scheduler.on('exit', resolveExit);
-	});
-	rmSync(dir, {recursive: true, force: true});
-	return seconds;
+	await jobdeck(sandbox, ['resume']);
+	const lastFinishAt = await counter.waitFor(jobCount);
+	await scheduler.stop();
+	sandbox.remove();
+	return (lastFinishAt - releasedAt) / 1000;
 }
 
 function measureCommand(command, args, input) {
@@ -85,11 +49,11 @@ function measureCommand(command, args, input) {
 }
 
 const has = command => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
-const numbers = Array.from({length: jobCount}, (_, index) => String(index + 1)).join('\n') + '\n';
+const input = numbers(jobCount).join('\n') + '\n';
 
 const results = [];
-results.push({name: `xargs -P${workerCount} (fork/exec floor)`, seconds: measureCommand('xargs', [`-P${workerCount}`, '-n1', values.command], numbers)});
-if (has('parallel')) results.push({name: `GNU parallel -j${workerCount}`, seconds: measureCommand('parallel', [`-j${workerCount}`, values.command], numbers)});
+results.push({name: `xargs -P${workerCount} (fork/exec floor)`, seconds: measureCommand('xargs', [`-P${workerCount}`, '-n1', values.command], input)});
+if (has('parallel')) results.push({name: `GNU parallel -j${workerCount}`, seconds: measureCommand('parallel', [`-j${workerCount}`, values.command], input)});
 else results.push({name: 'GNU parallel', skipped: 'not installed (apt-get install parallel)'});
 results.push({name: `jobdeck, ${workerCount} one-slot workers`, seconds: await measureJobdeck()});
 
