@@ -33,7 +33,7 @@ type DataDirOptions = {dataDir: string; server_data_dir?: string};
 const dataDirOf = (options: DataDirOptions) => options.server_data_dir ?? options.dataDir;
 
 withDataDir(program.command('start'))
-	.description('start the scheduler: the full-screen UI on a terminal, or --headless')
+	.description('start the scheduler: the full-screen UI on a terminal (attached to the running one if there is one), or --headless')
 	.argument('[data_dir]', 'the data dir, as the original cli.py took it')
 	.argument('[log_dir]', 'the log dir, as the original cli.py took it')
 	.addOption(new Option('--log-dir <dir>', 'where job output goes').default('logs'))
@@ -65,6 +65,21 @@ type StartOptions = {
 	unreachableExitCode: string;
 	recheckOffline: string;
 };
+
+withDataDir(program.command('ui'))
+	.description('the full-screen UI on the scheduler already running on the data dir; quitting leaves it running')
+	.action(async (options: DataDirOptions) => {
+		const {attachUi} = await import('./cli/commands/ui.js');
+		await attachUi(dataDirOf(options));
+	});
+
+withDataDir(program.command('events'))
+	.description('print the scheduler\'s events as they happen (jobs queued, started, finished; workers added, removed, offline…) until interrupted')
+	.option('--json', 'one JSON object per line')
+	.action(async (options: DataDirOptions & {json?: boolean}) => {
+		const {events} = await import('./cli/commands/events.js');
+		await events(dataDirOf(options), options.json ?? false);
+	});
 
 for (const name of ['add-worker', 'add_slave']) {
 	withDataDir(program.command(name, {hidden: name === 'add_slave'}))

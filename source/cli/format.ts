@@ -20,6 +20,13 @@ export function formatExit(run: Pick<FinishedRun, 'exitCode' | 'signal' | 'outco
 	return text;
 }
 
+/** An event as `start --headless` and `jobdeck events` print it: timestamped lines, or one JSON line. */
+export function eventLines(event: SchedulerEvent, json: boolean): string[] {
+	if (json) return [JSON.stringify(event)];
+	const time = new Date(event.at).toISOString();
+	return formatEvent(event).map(line => `${time} ${line}`);
+}
+
 export function formatEvent(event: SchedulerEvent): string[] {
 	switch (event.type) {
 		case 'jobs-queued': {
@@ -87,6 +94,14 @@ export function formatEvent(event: SchedulerEvent): string[] {
 
 		case 'error': {
 			return [`error: ${event.message}`];
+		}
+
+		case 'connection-lost': {
+			return [`lost the scheduler: ${event.message}`];
+		}
+
+		case 'connection-restored': {
+			return ['the scheduler answers again'];
 		}
 	}
 }

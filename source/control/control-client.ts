@@ -16,8 +16,11 @@ type PendingRequest = {resolve: (value: unknown) => void; reject: (error: Error)
 export type SchedulerClient = Scheduler & {
 	/** Closes the connection; an unanswered request fails. */
 	close(): void;
-	/** Called once if the connection ends without `close()` (the scheduler stopped or died). */
-	onDisconnect(listener: () => void): void;
+	/**
+	 * Called once if the connection ends without `close()`: the scheduler stopped
+	 * or died (no error), or refused the subscription (a scheduler of another version).
+	 */
+	onDisconnect(listener: (error?: Error) => void): void;
 };
 
 export async function connectToScheduler(dataDir: string): Promise<SchedulerClient> {
@@ -42,7 +45,8 @@ export async function connectToScheduler(dataDir: string): Promise<SchedulerClie
 function createClient(socket: Socket): SchedulerClient {
 	const pending = new Map<number, PendingRequest>();
 	const listeners = new Set<SchedulerEventListener>();
-	const disconnectListeners: Array<() => void> = [];
+	const disconnectListeners: Array<(error?: Error) => void> = [];
+	let refusal: Error | undefined;
 	let nextId = 1;
 	let closedByUs = false;
 	let subscribed = false;
@@ -59,7 +63,7 @@ function createClient(socket: Socket): SchedulerClient {
 		const error = new Error('the scheduler closed the connection');
 		for (const request of pending.values()) request.reject(error);
 		pending.clear();
-		if (!closedByUs) for (const listener of disconnectListeners) listener();
+		if (!closedByUs) for (const listener of disconnectListeners) listener(refusal);
 	});
 
 	function receive(response: Response): void {
@@ -104,7 +108,11 @@ function createClient(socket: Socket): SchedulerClient {
 			listeners.add(listener);
 			if (!subscribed) {
 				subscribed = true;
-				void call('subscribe').catch(() => undefined);
+				call('subscribe').catch((error: Error) => {
+					// Without its events a subscriber would wait for nothing: end the connection, with the reason.
+					refusal = error;
+					socket.destroy();
+				});
 			}
 
 			return () => listeners.delete(listener);

@@ -40,10 +40,12 @@ export async function serveScheduler(scheduler: Scheduler, dataDir: string): Pro
 	await unlink(path).catch(() => undefined);
 	const connections = new Set<Socket>();
 	const inFlight = new Set<Promise<void>>();
+	/** Sends each subscriber the events it has not had yet. */
+	const flushes = new Set<() => void>();
 	const server = createServer(socket => {
 		connections.add(socket);
 		socket.on('close', () => connections.delete(socket));
-		handleConnection(scheduler, socket, inFlight);
+		handleConnection(scheduler, socket, inFlight, flushes);
 	});
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);
@@ -58,6 +60,8 @@ export async function serveScheduler(scheduler: Scheduler, dataDir: string): Pro
 		async close() {
 			// Answer what was asked first: a `stop` request waits for its own reply.
 			await Promise.all(inFlight);
+			// The last events (`stopping`) tell subscribers that the end of the connection is no crash.
+			for (const flush of flushes) flush();
 			await closeServer(server, connections);
 			await unlink(path).catch(() => undefined);
 		},
@@ -75,19 +79,23 @@ async function closeServer(server: Server, connections: Set<Socket>): Promise<vo
 	await closed;
 }
 
-function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Promise<void>>): void {
+function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Promise<void>>, flushes: Set<() => void>): void {
 	let buffered: Buffer[] = [];
 	let bufferedBytes = 0;
 	let refused = false;
 	/** Complete request lines not started yet. */
 	const waiting: string[] = [];
 	let running = 0;
-	let unsubscribe: (() => void) | undefined;
+	let subscription: {flush(): void; unsubscribe(): void} | undefined;
 	socket.setTimeout(idleTimeoutMs, () => {
-		if (!unsubscribe) socket.destroy();
+		if (!subscription) socket.destroy();
 	});
 	socket.on('close', () => {
-		unsubscribe?.();
+		if (subscription) {
+			flushes.delete(subscription.flush);
+			subscription.unsubscribe();
+		}
+
 		waiting.length = 0;
 	});
 	socket.on('error', () => undefined);
@@ -178,7 +186,11 @@ function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Pr
 
 	async function dispatch(request: Request): Promise<unknown> {
 		if (request.method === 'subscribe') {
-			unsubscribe ??= subscribeInBatches(scheduler, events => send({events}));
+			if (!subscription) {
+				subscription = subscribeInBatches(scheduler, events => send({events}));
+				flushes.add(subscription.flush);
+			}
+
 			return true;
 		}
 
@@ -276,20 +288,27 @@ function positiveInteger(text: string | undefined): number | undefined {
 	return text !== undefined && /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : undefined;
 }
 
-function subscribeInBatches(scheduler: Scheduler, deliver: (events: SchedulerEvent[]) => void): () => void {
+function subscribeInBatches(scheduler: Scheduler, deliver: (events: SchedulerEvent[]) => void): {flush(): void; unsubscribe(): void} {
 	let pending: SchedulerEvent[] = [];
 	let timer: NodeJS.Timeout | undefined;
+	const flush = (): void => {
+		clearTimeout(timer);
+		timer = undefined;
+		if (pending.length === 0) return;
+		const batch = pending;
+		pending = [];
+		deliver(batch);
+	};
+
 	const unsubscribe = scheduler.subscribe(events => {
 		pending.push(...events);
-		timer ??= setTimeout(() => {
-			timer = undefined;
-			const batch = pending;
-			pending = [];
-			deliver(batch);
-		}, eventBatchMs);
+		timer ??= setTimeout(flush, eventBatchMs);
 	});
-	return () => {
-		clearTimeout(timer);
-		unsubscribe();
+	return {
+		flush,
+		unsubscribe() {
+			clearTimeout(timer);
+			unsubscribe();
+		},
 	};
 }

@@ -70,6 +70,10 @@ export type SchedulerEvent = {at: number} & (
 	| {type: 'stopping'}
 	/** Something went wrong that no request is waiting to hear about, such as a failed save. */
 	| {type: 'error'; message: string}
+	/** Only from a client over the socket: the scheduler went away (stopped, killed); what was known of it is now stale. */
+	| {type: 'connection-lost'; message: string}
+	/** Only from a client over the socket: a scheduler answers on the data dir again; take a fresh snapshot. */
+	| {type: 'connection-restored'}
 );
 
 export type SchedulerEventListener = (events: SchedulerEvent[]) => void;

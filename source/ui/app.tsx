@@ -20,13 +20,17 @@ import {footerHints} from './state/keymap.js';
 import {computeLayout} from './state/layout.js';
 import {countWorkerStates, outputTargetOf, paneItems, workerRows} from './state/pane-items.js';
 import {sessionProgress} from './state/progress.js';
-import {initialUiState, uiReducer, type ListPaneId, type PaneId} from './state/ui-state.js';
+import {initialUiState, uiReducer, type ListPaneId, type PaneId, type QuitBehaviour} from './state/ui-state.js';
 import {ThemeContext, themeFor, type Theme} from './theme.js';
 
 export type AppProps = {
 	readonly scheduler: Scheduler;
-	/** Called once the user has confirmed quitting. */
-	readonly onQuit: () => void;
+	/** Called once the user has confirmed quitting; `detach`: keep the scheduler running in the background. */
+	readonly onQuit: (detach?: boolean) => void;
+	/** What quitting does to the scheduler (default: stops it). */
+	readonly quitting?: QuitBehaviour;
+	/** Shown in the footer when the screen opens. */
+	readonly greeting?: string;
 	/** A fixed terminal size, for tests; otherwise stdout's, following resizes. */
 	readonly size?: TerminalSize;
 	/** Where jobs added with `a` run. */
@@ -34,11 +38,11 @@ export type AppProps = {
 	readonly theme?: Theme;
 };
 
-export function App({scheduler, onQuit, size, cwd = process.cwd(), theme = themeFor(process.env)}: AppProps) {
+export function App({scheduler, onQuit, quitting = 'stops', greeting, size, cwd = process.cwd(), theme = themeFor(process.env)}: AppProps) {
 	return (
 		<ThemeContext.Provider value={theme}>
 			<TerminalSizeProvider size={size}>
-				<Screen scheduler={scheduler} onQuit={onQuit} cwd={cwd} />
+				<Screen scheduler={scheduler} onQuit={onQuit} quitting={quitting} greeting={greeting} cwd={cwd} />
 			</TerminalSizeProvider>
 		</ThemeContext.Provider>
 	);
@@ -47,9 +51,20 @@ export function App({scheduler, onQuit, size, cwd = process.cwd(), theme = theme
 const messageShownMs = 8000;
 const paneNames: Record<PaneId, string> = {workers: 'Workers', queue: 'Queue', running: 'Running', history: 'History', output: 'Output'};
 
-function Screen({scheduler, onQuit, cwd}: {readonly scheduler: Scheduler; readonly onQuit: () => void; readonly cwd: string}) {
+type ScreenProps = {
+	readonly scheduler: Scheduler;
+	readonly onQuit: (detach?: boolean) => void;
+	readonly quitting: QuitBehaviour;
+	readonly greeting?: string;
+	readonly cwd: string;
+};
+
+function Screen({scheduler, onQuit, quitting, greeting, cwd}: ScreenProps) {
 	const {model, loadError} = useSchedulerState(scheduler);
 	const [ui, dispatch] = useReducer(uiReducer, initialUiState);
+	useEffect(() => {
+		if (greeting) dispatch({type: 'message', text: greeting, tone: 'info'});
+	}, []);
 	const {columns, rows} = useTerminalSize();
 	const now = useNow();
 	const layout = computeLayout(columns, rows, ui.focus, ui.shownList);
@@ -60,9 +75,10 @@ function Screen({scheduler, onQuit, cwd}: {readonly scheduler: Scheduler; readon
 	useEffect(() => {
 		if (followed) dispatch({type: 'show-output', target: followed});
 	}, [followed?.runId]);
-	// Stopped from elsewhere (`jobdeck stop`): there is nothing left to drive.
+	// Our own scheduler stopped from elsewhere (`jobdeck stop`): there is nothing left to drive.
+	// One we are attached to may come back: the screen waits for it.
 	useEffect(() => {
-		if (model?.stopping) onQuit();
+		if (model?.stopping && quitting !== 'leaves') onQuit();
 	}, [model?.stopping]);
 	const newestRun = items?.running.at(-1);
 	const target = ui.output ?? outputTargetOf('running', newestRun);
@@ -76,7 +92,7 @@ function Screen({scheduler, onQuit, cwd}: {readonly scheduler: Scheduler; readon
 		}
 
 		const pageSize = (pane: PaneId): number => Math.max(1, heightOf(pane) - (pane === 'output' ? 3 : 4));
-		runCommand(command, {scheduler, model, ui, dispatch, items, pageSize, outputLastLine, cwd, onQuit});
+		runCommand(command, {scheduler, model, ui, dispatch, items, pageSize, outputLastLine, cwd, quitting, onQuit});
 	});
 
 	if (!model || !items) {

@@ -4,7 +4,7 @@ import type {Command, Move} from './state/keymap.js';
 import {addWorkersRequest, focusedField, newJobFromForm, type FormState} from './state/forms.js';
 import {keyOfItem, outputTargetOf, type PaneItems, type WorkerRow} from './state/pane-items.js';
 import type {SchedulerModel} from './state/scheduler-model.js';
-import {resolveSelection, type ConfirmRequest, type ListPaneId, type UiAction, type UiState} from './state/ui-state.js';
+import {resolveSelection, type ConfirmRequest, type ListPaneId, type QuitBehaviour, type UiAction, type UiState} from './state/ui-state.js';
 import type {FinishedRun, JobRun, QueuedJob} from '../core/model.js';
 
 export type CommandContext = {
@@ -18,7 +18,9 @@ export type CommandContext = {
 	/** The output pane's last line, counted from the start of the log. */
 	readonly outputLastLine: number;
 	readonly cwd: string;
-	readonly onQuit: () => void;
+	readonly quitting: QuitBehaviour;
+	/** `detach`: the user chose to keep the scheduler running in the background. */
+	readonly onQuit: (detach?: boolean) => void;
 };
 
 /**
@@ -39,7 +41,13 @@ export function runCommand(command: Command, context: CommandContext): void {
 	const hint = (text: string): void => dispatch({type: 'message', text, tone: 'error'});
 	switch (command.type) {
 		case 'ask-quit': {
-			dispatch({type: 'set-mode', mode: {name: 'confirm', request: {kind: 'quit', runningJobs: model.running.size}}});
+			dispatch({type: 'set-mode', mode: {name: 'confirm', request: {kind: 'quit', runningJobs: model.running.size, quitting: context.quitting}}});
+			break;
+		}
+
+		case 'stop-scheduler': {
+			if (model.lost) hint('the scheduler is gone already');
+			else dispatch({type: 'set-mode', mode: {name: 'confirm', request: {kind: 'stop-scheduler', runningJobs: model.running.size}}});
 			break;
 		}
 
@@ -226,12 +234,13 @@ function answer(request: ConfirmRequest, reply: string, context: CommandContext,
 	const close = (): void => dispatch({type: 'set-mode', mode: {name: 'normal'}});
 	if (request.kind === 'quit') {
 		if (reply === 'yes' || reply === 'interrupt') context.onQuit();
+		else if (reply === 'background' && request.quitting === 'offers-detach') context.onQuit(true);
 		else if (reply === 'no') close();
 		return;
 	}
 
 	if (reply === 'interrupt') {
-		dispatch({type: 'set-mode', mode: {name: 'confirm', request: {kind: 'quit', runningJobs: context.model.running.size}}});
+		dispatch({type: 'set-mode', mode: {name: 'confirm', request: {kind: 'quit', runningJobs: context.model.running.size, quitting: context.quitting}}});
 		return;
 	}
 
@@ -240,7 +249,10 @@ function answer(request: ConfirmRequest, reply: string, context: CommandContext,
 		return;
 	}
 
-	if (request.kind === 'cancel-job' && reply === 'yes') {
+	if (request.kind === 'stop-scheduler' && reply === 'yes') {
+		close();
+		report(context.scheduler.stop(), 'scheduler stopped; running jobs keep running and the next start adopts them');
+	} else if (request.kind === 'cancel-job' && reply === 'yes') {
 		close();
 		report(scheduler.cancelJobs([request.jobId]), `cancelling job #${request.jobId}`);
 	} else if (request.kind === 'remove-worker') {

@@ -1,12 +1,20 @@
 import {render, type Instance} from 'ink';
 import type {Scheduler} from '../core/scheduler.js';
 import {App} from './app.js';
+import type {QuitBehaviour} from './state/ui-state.js';
 
 export type RunUiOptions = {
 	readonly scheduler: Scheduler;
 	readonly dataDir: string;
 	readonly logDir: string;
+	/** What quitting does to the scheduler (default: stops it, which the caller then does). */
+	readonly quitting?: QuitBehaviour;
+	/** Shown in the footer when the screen opens. */
+	readonly greeting?: string;
 };
+
+/** How the user left: `detach` when they chose to keep the scheduler running in the background. */
+export type UiExit = {readonly detach: boolean};
 
 // Ink 6 has no alternate-screen option: enter it by hand, only on a
 // terminal, and make sure every way out leaves it again: the user quitting,
@@ -23,7 +31,7 @@ function ignoreWriteError(): void {}
  * after the terminal is back to what it was, so that whatever it prints can
  * be read.
  */
-export async function runUi({scheduler}: RunUiOptions): Promise<void> {
+export async function runUi({scheduler, quitting, greeting}: RunUiOptions): Promise<UiExit> {
 	const {stdout} = process;
 	const fullScreen = stdout.isTTY === true;
 	let restored = false;
@@ -39,7 +47,8 @@ export async function runUi({scheduler}: RunUiOptions): Promise<void> {
 	if (fullScreen) stdout.write(enterAlternateScreen);
 	process.on('exit', restore);
 	let instance: Instance | undefined;
-	let quit: () => void = () => undefined;
+	let quit: (detach?: boolean) => void = () => undefined;
+	let detach = false;
 	// Listening for them also stops Ink's signal-exit from killing the process before the caller has stopped the scheduler.
 	const onSignal = (): void => {
 		quit();
@@ -48,12 +57,13 @@ export async function runUi({scheduler}: RunUiOptions): Promise<void> {
 	for (const signal of quitSignals) process.on(signal, onSignal);
 	try {
 		await new Promise<void>((resolve, reject) => {
-			quit = () => {
+			quit = (detachIt = false) => {
+				detach = detachIt;
 				instance?.unmount();
 				resolve();
 			};
 
-			instance = render(<App scheduler={scheduler} onQuit={() => quit()} />, {
+			instance = render(<App scheduler={scheduler} quitting={quitting} greeting={greeting} onQuit={detachIt => quit(detachIt)} />, {
 				exitOnCtrlC: false,
 				patchConsole: false,
 				maxFps: 20,
@@ -69,4 +79,6 @@ export async function runUi({scheduler}: RunUiOptions): Promise<void> {
 		restore();
 		process.off('exit', restore);
 	}
+
+	return {detach};
 }

@@ -1,10 +1,12 @@
+import {resolve} from 'node:path';
+import {connectToScheduler} from '../../control/control-client.js';
 import {serveScheduler} from '../../control/control-server.js';
-import type {SchedulerEvent} from '../../core/scheduler.js';
 import {Engine} from '../../engine/engine.js';
 import type {HealthPolicy} from '../../engine/worker-health.js';
 import {UserError} from '../../core/user-error.js';
 import {parseDuration} from '../../core/validation.js';
-import {formatEvent} from '../format.js';
+import {eventLines} from '../format.js';
+import {continueInBackground} from './background-scheduler.js';
 
 export type StartOptions = {
 	dataDir: string;
@@ -23,6 +25,16 @@ export type StartOptions = {
  */
 export async function start(options: StartOptions): Promise<void> {
 	const health = healthPolicyOf(options);
+	const interactive = !options.headless && process.stdout.isTTY && process.stdin.isTTY;
+	if (interactive && await schedulerAnswers(options.dataDir)) {
+		// On a terminal, a second `start` means "show me the scheduler": attach to it rather than refuse.
+		const {attachUi} = await import('./ui.js');
+		const notice = `a scheduler already runs on ${resolve(options.dataDir)}: attached to it (q leaves it running)`;
+		await attachUi(options.dataDir, notice);
+		console.log(`jobdeck: ${notice}`);
+		return;
+	}
+
 	const engine = await Engine.start({dataDir: options.dataDir, logDir: options.logDir, health});
 	const server = await serveScheduler(engine, engine.dataDir);
 	const stopOnSignal = () => {
@@ -32,15 +44,16 @@ export async function start(options: StartOptions): Promise<void> {
 	process.on('SIGTERM', stopOnSignal);
 	process.on('SIGINT', stopOnSignal);
 	process.on('SIGHUP', stopOnSignal);
+	let detached = false;
 	try {
-		if (options.headless || !process.stdout.isTTY || !process.stdin.isTTY) {
+		if (!interactive) {
 			printEvents(engine, options.json);
 			console.log(options.json
 				? JSON.stringify({type: 'started', at: Date.now(), dataDir: engine.dataDir, logDir: engine.logDir, pid: process.pid})
 				: `jobdeck scheduler running on ${engine.dataDir} (logs in ${engine.logDir}), pid ${process.pid}`);
 		} else {
 			const {runUi} = await import('../../ui/run-ui.js');
-			await runUi({scheduler: engine, dataDir: engine.dataDir, logDir: engine.logDir});
+			({detach: detached} = await runUi({scheduler: engine, dataDir: engine.dataDir, logDir: engine.logDir, quitting: 'offers-detach'}));
 			await engine.stop();
 		}
 
@@ -51,6 +64,30 @@ export async function start(options: StartOptions): Promise<void> {
 		process.off('SIGINT', stopOnSignal);
 		process.off('SIGHUP', stopOnSignal);
 	}
+
+	if (detached) {
+		// The engine has let go of the data dir (lock, socket); the running jobs go on and the new scheduler adopts them.
+		const {pid, logFile} = await continueInBackground(engine.dataDir, engine.logDir, healthFlagsOf(options));
+		console.log(`jobdeck: the scheduler keeps running in the background (pid ${pid}, its output in ${logFile}): \`jobdeck ui --data-dir ${engine.dataDir}\` shows it, \`jobdeck stop\` stops it`);
+	}
+}
+
+async function schedulerAnswers(dataDir: string): Promise<boolean> {
+	try {
+		(await connectToScheduler(resolve(dataDir))).close();
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/** The health rule's flags as the user typed them, for the scheduler that takes over. */
+function healthFlagsOf(options: StartOptions): string[] {
+	return [
+		...(options.offlineAfter === undefined ? [] : ['--offline-after', options.offlineAfter]),
+		...(options.unreachableExitCode === undefined ? [] : ['--unreachable-exit-code', options.unreachableExitCode]),
+		...(options.recheckOffline === undefined ? [] : ['--recheck-offline', options.recheckOffline]),
+	];
 }
 
 function healthPolicyOf(options: StartOptions): Partial<HealthPolicy> {
@@ -77,14 +114,8 @@ function healthPolicyOf(options: StartOptions): Partial<HealthPolicy> {
 }
 
 function printEvents(engine: Engine, json: boolean): void {
-	const print = (event: SchedulerEvent) => {
-		if (json) return [JSON.stringify(event)];
-		const time = new Date(event.at).toISOString();
-		return formatEvent(event).map(line => `${time} ${line}`);
-	};
-
 	engine.subscribe(events => {
-		const lines = events.flatMap(print);
+		const lines = events.flatMap(event => eventLines(event, json));
 		if (lines.length > 0) process.stdout.write(lines.join('\n') + '\n');
 	});
 }

@@ -35,6 +35,25 @@ function describe(request: ConfirmRequest): {title: string; lines: string[]; cho
 	switch (request.kind) {
 		case 'quit': {
 			const running = request.runningJobs === 1 ? '1 running job keeps' : `${request.runningJobs} running jobs keep`;
+			if (request.quitting === 'leaves') {
+				return {
+					title: 'Quit this screen?',
+					lines: ['The scheduler keeps running; `jobdeck ui` shows it again.'],
+					choices: '[y] quit    [n] stay',
+				};
+			}
+
+			if (request.quitting === 'offers-detach') {
+				return {
+					title: 'Quit jobdeck?',
+					lines: [
+						'[b] keeps the scheduler running in the background: it goes on handing out jobs, and `jobdeck ui` shows it again.',
+						request.runningJobs === 0 ? '[y] stops it. No job is running.' : `[y] stops it; ${running} running, to be re-adopted at the next \`jobdeck start\`.`,
+					],
+					choices: '[b] background    [y] stop    [n] stay',
+				};
+			}
+
 			return {
 				title: 'Quit jobdeck?',
 				lines:
@@ -42,6 +61,15 @@ function describe(request: ConfirmRequest): {title: string; lines: string[]; cho
 						? ['The scheduler stops. No job is running.']
 						: [`The scheduler stops; ${running} running, to be re-adopted at the next \`jobdeck start\`.`],
 				choices: '[y] quit    [n] stay',
+			};
+		}
+
+		case 'stop-scheduler': {
+			const running = request.runningJobs === 1 ? '1 running job keeps' : `${request.runningJobs} running jobs keep`;
+			return {
+				title: 'Stop the scheduler?',
+				lines: [`No new job starts; ${running} running, to be re-adopted at the next \`jobdeck start\`.`],
+				choices: '[y] stop it    [n] keep it',
 			};
 		}
 

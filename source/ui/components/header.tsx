@@ -14,7 +14,9 @@ type HeaderProps = {
 
 export function Header({model, workerStates, progress, width}: HeaderProps) {
 	const theme = useTheme();
-	const state = model.stopping
+	const state = model.lost
+		? {text: `✕ scheduler gone · stale since ${new Date(model.lost.at).toTimeString().slice(0, 8)} · reconnecting…`, color: theme.failure}
+		: model.stopping
 		? {text: '■ stopping', color: theme.failure}
 		: model.paused
 			? {text: '‖ paused', color: theme.warning}

@@ -50,12 +50,14 @@ export function useSchedulerState(scheduler: Scheduler, flushMs = 100): Schedule
 					if (disposed || loadGeneration !== generation) return;
 					loading = false;
 					setState(current => (current.model ? current : {loadError: error.message}));
+					// Events that waited for it still count, such as the news that the scheduler went away.
+					scheduleFlush();
 				},
 			);
 		};
 
 		const unsubscribe = scheduler.subscribe(events => {
-			const reloadedAt = events.findLastIndex(event => event.type === 'state-loaded');
+			const reloadedAt = events.findLastIndex(event => event.type === 'state-loaded' || event.type === 'connection-restored');
 			if (reloadedAt !== -1) {
 				// Everything before a reload is part of the new snapshot or gone.
 				pending = events.slice(reloadedAt + 1);

@@ -6,7 +6,7 @@ import type {Mode, PaneId} from './ui-state.js';
 // all read from here, so they cannot disagree.
 
 export type Move = 'up' | 'down' | 'top' | 'bottom' | 'page-up' | 'page-down';
-export type Answer = 'yes' | 'no' | 'wait' | 'kill' | 'interrupt';
+export type Answer = 'yes' | 'no' | 'wait' | 'kill' | 'background' | 'interrupt';
 
 export type Command =
 	| {type: 'ask-quit'}
@@ -25,6 +25,7 @@ export type Command =
 	| {type: 'drain'}
 	| {type: 'filter'}
 	| {type: 'follow'}
+	| {type: 'stop-scheduler'}
 	| {type: 'answer'; answer: Answer}
 	| {type: 'form-focus'; delta: 1 | -1}
 	| {type: 'form-toggle'}
@@ -69,6 +70,7 @@ export function commandForKey(context: KeyContext, input: string, key: Key): Com
 			if (key.return || input === 'y') return {type: 'answer', answer: 'yes'};
 			if (key.escape || input === 'n') return {type: 'answer', answer: 'no'};
 			if (input === 'w') return {type: 'answer', answer: 'wait'};
+			if (input === 'b') return {type: 'answer', answer: 'background'};
 			return input === 'k' ? {type: 'answer', answer: 'kill'} : undefined;
 		}
 
@@ -110,6 +112,7 @@ function normalCommand(input: string, key: Key): Command | undefined {
 		D: {type: 'drain'},
 		'/': {type: 'filter'},
 		f: {type: 'follow'},
+		S: {type: 'stop-scheduler'},
 	};
 	return letters[input];
 }
@@ -132,9 +135,15 @@ export function footerHints(mode: Mode, focus: PaneId, paused: boolean): readonl
 		}
 
 		case 'confirm': {
-			return mode.request.kind === 'remove-worker' && mode.request.runningJobIds.length > 0
-				? [{keys: 'w', label: 'wait for its jobs'}, {keys: 'k', label: 'kill them'}, {keys: 'Esc', label: 'cancel'}]
-				: [{keys: 'y', label: 'yes'}, {keys: 'n/Esc', label: 'no'}];
+			if (mode.request.kind === 'remove-worker' && mode.request.runningJobIds.length > 0) {
+				return [{keys: 'w', label: 'wait for its jobs'}, {keys: 'k', label: 'kill them'}, {keys: 'Esc', label: 'cancel'}];
+			}
+
+			if (mode.request.kind === 'quit' && mode.request.quitting === 'offers-detach') {
+				return [{keys: 'b', label: 'keep it running in the background'}, {keys: 'y', label: 'stop it'}, {keys: 'n/Esc', label: 'stay'}];
+			}
+
+			return [{keys: 'y', label: 'yes'}, {keys: 'n/Esc', label: 'no'}];
 		}
 
 		case 'normal': {
@@ -180,6 +189,7 @@ export const helpSections: ReadonlyArray<{readonly title: string; readonly hints
 			{keys: 'r', label: 're-queue the finished job'},
 			{keys: 'p', label: 'pause / resume handing out jobs'},
 			{keys: 'D', label: 'drain / enable the worker (enable: an offline one too)'},
+			{keys: 'S', label: 'stop the scheduler (asks; running jobs keep running)'},
 		],
 	},
 	{
@@ -188,7 +198,7 @@ export const helpSections: ReadonlyArray<{readonly title: string; readonly hints
 			{keys: '/', label: 'filter the pane (Esc clears)'},
 			{keys: 'f', label: 'follow the output on / off'},
 			{keys: '?', label: 'this help'},
-			{keys: 'q  C-c', label: 'quit (jobs keep running)'},
+			{keys: 'q  C-c', label: 'quit (jobs keep running; b: scheduler too)'},
 		],
 	},
 ];

@@ -21,6 +21,8 @@ export type SchedulerModel = {
 	readonly session: SessionProgress;
 	/** The last problem the scheduler reported that nobody asked about. */
 	readonly lastError?: {readonly message: string; readonly at: number};
+	/** Set while the scheduler is out of reach: everything else is what it was when it went. */
+	readonly lost?: {readonly message: string; readonly at: number};
 };
 
 /** What the header's progress bar counts: this UI session only. */
@@ -52,7 +54,7 @@ export function applyEvents(model: SchedulerModel, events: readonly SchedulerEve
 	let workers: Map<string, Worker> | undefined;
 	let running: Map<number, JobRun> | undefined;
 	let finished: FinishedRun[] | undefined;
-	let {paused, stopping, totals, session, lastError} = model;
+	let {paused, stopping, totals, session, lastError, lost} = model;
 	const editWorkers = (): Map<string, Worker> => (workers ??= new Map(model.workers));
 	const editRunning = (): Map<number, JobRun> => (running ??= new Map(model.running));
 
@@ -126,7 +128,13 @@ export function applyEvents(model: SchedulerModel, events: readonly SchedulerEve
 				break;
 			}
 
+			case 'connection-lost': {
+				lost = {message: event.message, at: event.at};
+				break;
+			}
+
 			// A fresh snapshot replaces everything; use-scheduler-state takes it.
+			case 'connection-restored':
 			case 'state-loaded': {
 				break;
 			}
@@ -140,6 +148,7 @@ export function applyEvents(model: SchedulerModel, events: readonly SchedulerEve
 		totals,
 		session,
 		lastError,
+		lost,
 		workers: workers ?? model.workers,
 		running: running ?? model.running,
 		finished: finished ? finished.slice(-historyKept) : model.finished,

@@ -12,8 +12,16 @@ export type ListPaneId = Exclude<PaneId, 'output'>;
 /** The selected row, kept by key so that it stays on its job while the list moves under it. */
 export type Selection = {readonly index: number; readonly key?: string | number};
 
+/**
+ * What quitting the UI does to the scheduler: `stops` the one this process
+ * runs, `offers-detach` (the user chooses to stop it or keep it running in the
+ * background), or `leaves` the one this UI is attached to running.
+ */
+export type QuitBehaviour = 'stops' | 'offers-detach' | 'leaves';
+
 export type ConfirmRequest =
-	| {readonly kind: 'quit'; readonly runningJobs: number}
+	| {readonly kind: 'quit'; readonly runningJobs: number; readonly quitting: QuitBehaviour}
+	| {readonly kind: 'stop-scheduler'; readonly runningJobs: number}
 	| {readonly kind: 'cancel-job'; readonly jobId: number; readonly worker: string}
 	| {readonly kind: 'remove-worker'; readonly name: string; readonly runningJobIds: readonly number[]};
 

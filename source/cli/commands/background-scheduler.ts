@@ -1,0 +1,46 @@
+import {spawn} from 'node:child_process';
+import {closeSync, openSync} from 'node:fs';
+import {join} from 'node:path';
+import {connectToScheduler} from '../../control/control-client.js';
+import {UserError} from '../../core/user-error.js';
+
+/** How long the background scheduler has to answer on the socket. */
+const answerWithinMs = 15_000;
+
+/**
+ * Starts `jobdeck start --headless` on a data dir no scheduler holds any
+ * more, in a session of its own so that it outlives the terminal, with its
+ * output appended to a file in the data dir. Resolves once it answers.
+ */
+export async function continueInBackground(dataDir: string, logDir: string, extraFlags: string[]): Promise<{pid: number; logFile: string}> {
+	const logFile = join(dataDir, 'scheduler.log');
+	const output = openSync(logFile, 'a', 0o600);
+	let exited: string | undefined;
+	try {
+		const child = spawn(process.execPath, [process.argv[1]!, 'start', '--headless', '--data-dir', dataDir, '--log-dir', logDir, ...extraFlags], {
+			detached: true,
+			stdio: ['ignore', output, output],
+		});
+		child.on('exit', (code, signal) => {
+			exited = signal ?? `exit ${code}`;
+		});
+		child.unref();
+		const deadline = Date.now() + answerWithinMs;
+		for (;;) {
+			try {
+				(await connectToScheduler(dataDir)).close();
+				return {pid: child.pid!, logFile};
+			} catch {}
+
+			if (exited !== undefined || Date.now() > deadline) {
+				throw new UserError(`the background scheduler did not start (${exited ?? 'no answer'}): see ${logFile}; running jobs are adopted by the next \`jobdeck start\``);
+			}
+
+			await new Promise(resolve => {
+				setTimeout(resolve, 50);
+			});
+		}
+	} finally {
+		closeSync(output);
+	}
+}
