@@ -18,6 +18,8 @@ export type TmuxSession = {
 	display(format: string, target?: string): string;
 	/** Any other tmux command, on this session's server. */
 	command(...args: string[]): string;
+	/** Runs `command` in a new window of the same session, driven like the first. */
+	openWindow(name: string, command: string): TmuxSession;
 	kill(): void;
 };
 
@@ -29,10 +31,15 @@ export function startTmux(command: string, options: {columns: number; rows: numb
 	tmux('new-session', '-d', '-s', 'main', '-x', String(options.columns), '-y', String(options.rows), command);
 	// Esc must arrive at once, as it does with `set -sg escape-time 10`.
 	tmux('set-option', '-s', 'escape-time', '10');
+	// By its window id: `main` alone means whichever window is current, which changes as windows open.
+	return driveWindow(tmux, tmux('display-message', '-p', '-t', 'main', '#{window_id}').trim());
+}
+
+function driveWindow(tmux: (...args: string[]) => string, target: string): TmuxSession {
 	const pause = async (): Promise<void> => new Promise(resolve => setTimeout(resolve, keyPauseMs));
 	const session: TmuxSession = {
 		sendKeys(keys, {literal = false} = {}) {
-			tmux('send-keys', '-t', 'main', ...(literal ? ['-l'] : []), ...keys);
+			tmux('send-keys', '-t', target, ...(literal ? ['-l'] : []), ...keys);
 		},
 		async type(text) {
 			session.sendKeys([text], {literal: true});
@@ -45,7 +52,7 @@ export function startTmux(command: string, options: {columns: number; rows: numb
 			}
 		},
 		capture({colours = false} = {}) {
-			return tmux('capture-pane', '-t', 'main', '-p', ...(colours ? ['-e'] : []));
+			return tmux('capture-pane', '-t', target, '-p', ...(colours ? ['-e'] : []));
 		},
 		async waitFor(pattern, timeoutMs = 10_000) {
 			const deadline = Date.now() + timeoutMs;
@@ -64,12 +71,15 @@ export function startTmux(command: string, options: {columns: number; rows: numb
 			throw new Error(`the screen never matched ${pattern}; it shows:\n${screen}`);
 		},
 		resize(columns, rows) {
-			tmux('resize-window', '-t', 'main', '-x', String(columns), '-y', String(rows));
+			tmux('resize-window', '-t', target, '-x', String(columns), '-y', String(rows));
 		},
-		display(format, target = 'main') {
-			return tmux('display-message', '-p', '-t', target, format).replace(/\n$/, '');
+		display(format, displayed = target) {
+			return tmux('display-message', '-p', '-t', displayed, format).replace(/\n$/, '');
 		},
 		command: tmux,
+		openWindow(name, command) {
+			return driveWindow(tmux, tmux('new-window', '-d', '-P', '-F', '#{window_id}', '-t', 'main', '-n', name, command).trim());
+		},
 		kill() {
 			try {
 				tmux('kill-server');

@@ -3,14 +3,18 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {render} from 'ink-testing-library';
 import {expect, vi} from 'vitest';
+import {attachToScheduler} from '../../source/control/reconnecting-client.js';
+import type {Scheduler} from '../../source/core/scheduler.js';
 import {Engine} from '../../source/engine/engine.js';
 import {App} from '../../source/ui/app.js';
+import type {QuitBehaviour} from '../../source/ui/state/ui-state.js';
+import type {Sandbox} from '../helpers/jobdeck.js';
 
-// The real <App> on a real engine in a temporary directory: no mocks. The
-// fake stdout of ink-testing-library has no size, so one is given.
+// The real <App> on a real engine in a temporary directory, or attached over
+// the control socket to a real scheduler process: no mocks. The fake stdout
+// of ink-testing-library has no size, so one is given.
 
-export type AppHarness = {
-	readonly engine: Engine;
+type Harness<Driven> = {
 	readonly dir: string;
 	readonly quit: ReturnType<typeof vi.fn>;
 	lastFrame(): string;
@@ -22,7 +26,10 @@ export type AppHarness = {
 	/** Writes an executable `#!/bin/sh` script into the directory and returns its path. */
 	script(name: string, body: string): string;
 	cleanup(): Promise<void>;
-};
+} & Driven;
+
+export type AppHarness = Harness<{readonly engine: Engine}>;
+export type AttachedAppHarness = Harness<{readonly scheduler: Scheduler}>;
 
 export const keys = {
 	enter: '\r',
@@ -38,15 +45,37 @@ export const keys = {
 export async function renderApp(size = {columns: 120, rows: 40}): Promise<AppHarness> {
 	const dir = mkdtempSync(join(tmpdir(), 'jobdeck-ui-'));
 	const engine = await Engine.start({dataDir: join(dir, 'data'), logDir: join(dir, 'logs')});
+	return mount({engine}, engine, 'stops', dir, size, async () => {
+		const pids = [...(await engine.snapshot()).runningJobs].map(run => run.pid).filter(pid => pid !== undefined);
+		await engine.stop();
+		for (const pid of pids) {
+			try {
+				process.kill(-pid, 'SIGKILL');
+			} catch {}
+		}
+
+		rmSync(dir, {recursive: true, force: true});
+	});
+}
+
+/** The UI as `jobdeck ui` runs it, on the scheduler process the sandbox started; the sandbox cleans up after itself. */
+export async function renderAttachedApp(sandbox: Sandbox, size = {columns: 120, rows: 40}): Promise<AttachedAppHarness> {
+	const scheduler = await attachToScheduler(sandbox.dataDir);
+	return mount({scheduler}, scheduler, 'leaves', sandbox.dir, size, async () => {
+		scheduler.close();
+	});
+}
+
+function mount<Driven>(driven: Driven, scheduler: Scheduler, quitting: QuitBehaviour, dir: string, size: {columns: number; rows: number}, end: () => Promise<void>): Harness<Driven> {
 	const quit = vi.fn();
-	const tree = <App scheduler={engine} onQuit={quit} size={size} cwd={dir} theme={{}} />;
+	const tree = <App scheduler={scheduler} onQuit={quit} quitting={quitting} size={size} cwd={dir} theme={{}} />;
 	const instance = render(tree);
 	// Ink lays out to stdout's width, which ink-testing-library fixes at 100 columns.
 	Object.defineProperty(instance.stdout, 'columns', {value: size.columns});
 	instance.rerender(tree);
 	const lastFrame = (): string => instance.lastFrame() ?? '';
-	const harness: AppHarness = {
-		engine,
+	const harness: Harness<Driven> = {
+		...driven,
 		dir,
 		quit,
 		lastFrame,
@@ -85,15 +114,7 @@ export async function renderApp(size = {columns: 120, rows: 40}): Promise<AppHar
 		},
 		async cleanup() {
 			instance.unmount();
-			const pids = [...(await engine.snapshot()).runningJobs].map(run => run.pid).filter(pid => pid !== undefined);
-			await engine.stop();
-			for (const pid of pids) {
-				try {
-					process.kill(-pid, 'SIGKILL');
-				} catch {}
-			}
-
-			rmSync(dir, {recursive: true, force: true});
+			await end();
 		},
 	};
 	return harness;
