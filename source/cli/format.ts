@@ -96,6 +96,10 @@ export function formatEvent(event: SchedulerEvent): string[] {
 			return [`error: ${event.message}`];
 		}
 
+		case 'queue-changed': {
+			return [`${event.length} job${event.length === 1 ? '' : 's'} queued`];
+		}
+
 		case 'connection-lost': {
 			return [`lost the scheduler: ${event.message}`];
 		}

@@ -103,12 +103,13 @@ function createClient(socket: Socket): SchedulerClient {
 	}
 
 	return {
-		snapshot: async () => call('snapshot'),
-		subscribe(listener) {
+		snapshot: async options => call('snapshot', options ?? {}),
+		/** One subscription per connection: the first subscriber's options are the connection's. */
+		subscribe(listener, options) {
 			listeners.add(listener);
 			if (!subscribed) {
 				subscribed = true;
-				call('subscribe').catch((error: Error) => {
+				call('subscribe', options ?? {}).catch((error: Error) => {
 					// Without its events a subscriber would wait for nothing: end the connection, with the reason.
 					refusal = error;
 					socket.destroy();
@@ -117,6 +118,7 @@ function createClient(socket: Socket): SchedulerClient {
 
 			return () => listeners.delete(listener);
 		},
+		queuePage: async request => call('queuePage', request),
 		addWorkers: async request => call('addWorkers', request),
 		removeWorkers: async (names, mode) => call('removeWorkers', names, mode),
 		setWorkersDrained: async (names, drained) => call('setWorkersDrained', names, drained),

@@ -1,6 +1,6 @@
 import {chmod, unlink} from 'node:fs/promises';
 import {createServer, type Server, type Socket} from 'node:net';
-import type {Scheduler, SchedulerEvent} from '../core/scheduler.js';
+import type {Scheduler, SchedulerEvent, SubscribeOptions} from '../core/scheduler.js';
 import {UserError} from '../core/user-error.js';
 import {
 	controlSocketPath,
@@ -15,8 +15,10 @@ import {
 // Serves a scheduler on the control socket of its data dir, so that commands
 // from other shells and UIs attached later drive the same scheduler.
 
-/** Events to subscribers go out in batches, at most this often. */
+/** Events to subscribers go out in batches, at most this often: at most 20 batches a second per subscriber. */
 const eventBatchMs = 50;
+/** The most jobs one `queuePage` request returns. */
+const maxQueuePage = 10_000;
 /** A connection idle this long is closed (subscribers excepted); JOBDECK_CLIENT_IDLE_MS overrides it, for tests. */
 const idleTimeoutMs = positiveInteger(process.env.JOBDECK_CLIENT_IDLE_MS) ?? 30_000;
 /** Requests one connection may have under way at once; the rest wait, and the socket is not read meanwhile. */
@@ -186,8 +188,13 @@ function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Pr
 
 	async function dispatch(request: Request): Promise<unknown> {
 		if (request.method === 'subscribe') {
+			const [options] = Array.isArray(request.params) ? request.params : [];
+			if (!(options === undefined || (isObject(options) && [undefined, 'jobs', 'counts'].includes(options.queue as string)))) {
+				throw new UserError('malformed request: subscribe takes {queue?: "jobs" or "counts"}');
+			}
+
 			if (!subscription) {
-				subscription = subscribeInBatches(scheduler, events => send({events}));
+				subscription = subscribeInBatches(scheduler, events => send({events}), options as SubscribeOptions | undefined);
 				flushes.add(subscription.flush);
 			}
 
@@ -217,6 +224,26 @@ function checkParams(method: SchedulerMethod, params: unknown[]): unknown[] {
 	};
 
 	switch (method) {
+		case 'snapshot': {
+			const [options] = params;
+			if (!(options === undefined || options === null || (isObject(options) && (options.queue === undefined || typeof options.queue === 'boolean')))) {
+				refuse('{queue?: true or false}');
+			}
+
+			return options === null || options === undefined ? [] : [options];
+		}
+
+		case 'queuePage': {
+			const [request] = params;
+			const count = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
+			if (!isObject(request) || !count(request.offset) || !count(request.limit) || (request.limit as number) > maxQueuePage
+				|| !(request.filter === undefined || (typeof request.filter === 'string' && request.filter.length <= 1000))) {
+				refuse(`{offset, limit (at most ${maxQueuePage}), filter?: text}`);
+			}
+
+			break;
+		}
+
 		case 'addWorkers': {
 			const [request] = params;
 			if (!isObject(request) || !Array.isArray(request.workers) || !request.workers.every(worker => isObject(worker) && typeof worker.name === 'string')
@@ -288,7 +315,7 @@ function positiveInteger(text: string | undefined): number | undefined {
 	return text !== undefined && /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : undefined;
 }
 
-function subscribeInBatches(scheduler: Scheduler, deliver: (events: SchedulerEvent[]) => void): {flush(): void; unsubscribe(): void} {
+function subscribeInBatches(scheduler: Scheduler, deliver: (events: SchedulerEvent[]) => void, options?: SubscribeOptions): {flush(): void; unsubscribe(): void} {
 	let pending: SchedulerEvent[] = [];
 	let timer: NodeJS.Timeout | undefined;
 	const flush = (): void => {
@@ -301,9 +328,9 @@ function subscribeInBatches(scheduler: Scheduler, deliver: (events: SchedulerEve
 	};
 
 	const unsubscribe = scheduler.subscribe(events => {
-		pending.push(...events);
+		for (const event of events) pending.push(event);
 		timer ??= setTimeout(flush, eventBatchMs);
-	});
+	}, options);
 	return {
 		flush,
 		unsubscribe() {

@@ -5,7 +5,8 @@ import type {Scheduler} from '../core/scheduler.js';
 // `{v, id, method, params}` and gets `{id, result}` or `{id, error}` back;
 // after a `subscribe` request it also receives `{events: […]}` batches.
 
-export const protocolVersion = 1;
+// Version 2: snapshot and subscribe take options, queuePage pages the queue.
+export const protocolVersion = 2;
 
 /** A request line larger than this is refused and the connection closed. */
 export const maxRequestBytes = 64 * 1024 * 1024;
@@ -14,6 +15,7 @@ export type SchedulerMethod = Exclude<keyof Scheduler, 'subscribe'>;
 
 export const schedulerMethods: readonly SchedulerMethod[] = [
 	'snapshot',
+	'queuePage',
 	'addWorkers',
 	'removeWorkers',
 	'setWorkersDrained',

@@ -1,4 +1,4 @@
-import type {Scheduler, SchedulerEvent, SchedulerEventListener} from '../core/scheduler.js';
+import type {Scheduler, SchedulerEvent, SchedulerEventListener, SubscribeOptions} from '../core/scheduler.js';
 import {UserError} from '../core/user-error.js';
 import {connectToScheduler, type SchedulerClient} from './control-client.js';
 
@@ -23,6 +23,11 @@ export async function attachToScheduler(dataDir: string): Promise<ReconnectingSc
 	let client: SchedulerClient | undefined;
 	let retryTimer: NodeJS.Timeout | undefined;
 	let closed = false;
+	/** Set by the first subscriber: every connection, the first and each one after a loss, subscribes so. */
+	let subscription: {options?: SubscribeOptions} | undefined;
+	const forward: SchedulerEventListener = events => {
+		for (const listener of listeners) listener(events);
+	};
 
 	const emit = (event: SchedulerEvent): void => {
 		for (const listener of listeners) listener([event]);
@@ -30,9 +35,7 @@ export async function attachToScheduler(dataDir: string): Promise<ReconnectingSc
 
 	const use = (connected: SchedulerClient): void => {
 		client = connected;
-		connected.subscribe(events => {
-			for (const listener of listeners) listener(events);
-		});
+		if (subscription) connected.subscribe(forward, subscription.options);
 		connected.onDisconnect(error => {
 			client = undefined;
 			emit({type: 'connection-lost', message: error?.message ?? `no scheduler answers on ${dataDir}`, at: Date.now()});
@@ -66,11 +69,17 @@ export async function attachToScheduler(dataDir: string): Promise<ReconnectingSc
 	};
 
 	return {
-		snapshot: async () => current().snapshot(),
-		subscribe(listener) {
+		snapshot: async options => current().snapshot(options),
+		subscribe(listener, options) {
 			listeners.add(listener);
+			if (!subscription) {
+				subscription = {options};
+				client?.subscribe(forward, options);
+			}
+
 			return () => listeners.delete(listener);
 		},
+		queuePage: async request => current().queuePage(request),
 		addWorkers: async request => current().addWorkers(request),
 		removeWorkers: async (names, mode) => current().removeWorkers(names, mode),
 		setWorkersDrained: async (names, drained) => current().setWorkersDrained(names, drained),

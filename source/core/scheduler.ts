@@ -43,7 +43,10 @@ export type SchedulerSnapshot = {
 	running: boolean;
 	paused: boolean;
 	workers: Worker[];
+	/** Every queued job, in the order they will be handed out; empty when asked for without (`{queue: false}`). */
 	queue: QueuedJob[];
+	/** How many jobs are queued, also when `queue` was left out. */
+	queueLength: number;
 	runningJobs: JobRun[];
 	/** The newest finished runs, oldest first. */
 	finished: FinishedRun[];
@@ -70,6 +73,8 @@ export type SchedulerEvent = {at: number} & (
 	| {type: 'stopping'}
 	/** Something went wrong that no request is waiting to hear about, such as a failed save. */
 	| {type: 'error'; message: string}
+	/** To a subscriber that asked for `queue: 'counts'`: the queue changed, and is now this long. */
+	| {type: 'queue-changed'; length: number}
 	/** Only from a client over the socket: the scheduler went away (stopped, killed); what was known of it is now stale. */
 	| {type: 'connection-lost'; message: string}
 	/** Only from a client over the socket: a scheduler answers on the data dir again; take a fresh snapshot. */
@@ -78,10 +83,41 @@ export type SchedulerEvent = {at: number} & (
 
 export type SchedulerEventListener = (events: SchedulerEvent[]) => void;
 
+export type SnapshotOptions = {
+	/** False leaves the queued jobs out (a screen asks for the page it shows with `queuePage`). */
+	queue?: boolean;
+};
+
+export type SubscribeOptions = {
+	/**
+	 * `counts`: instead of `jobs-queued` and `jobs-removed` with every job in
+	 * them (100,000 for one `add-job --each`), one `queue-changed` per batch
+	 * that changed the queue, with its new length.
+	 */
+	queue?: 'jobs' | 'counts';
+};
+
+export type QueuePageRequest = {
+	/** Position of the first job wanted, from 0, among those the filter lets through. */
+	offset: number;
+	limit: number;
+	/** Case-insensitive text the job's `#ID SCRIPT ARGS` must contain (the UI's `/` filter). */
+	filter?: string;
+};
+
+export type QueuePage = {
+	offset: number;
+	jobs: QueuedJob[];
+	/** How many queued jobs the filter lets through, all told. */
+	total: number;
+};
+
 export type Scheduler = {
-	snapshot(): Promise<SchedulerSnapshot>;
+	snapshot(options?: SnapshotOptions): Promise<SchedulerSnapshot>;
 	/** Events arrive in batches, in the order they happened. Returns the unsubscribe function. */
-	subscribe(listener: SchedulerEventListener): () => void;
+	subscribe(listener: SchedulerEventListener, options?: SubscribeOptions): () => void;
+	/** A stretch of the queue, in the order it is handed out, filtered by the scheduler: a screen never needs the whole queue. */
+	queuePage(request: QueuePageRequest): Promise<QueuePage>;
 
 	addWorkers(request: AddWorkersRequest): Promise<Worker[]>;
 	removeWorkers(names: string[], mode: RemoveWorkerMode): Promise<void>;

@@ -9,12 +9,17 @@ import {
 	type JobSelector,
 	type NewJob,
 	type NewWorker,
+	type QueuePage,
+	type QueuePageRequest,
 	type RemoveWorkerMode,
 	type Scheduler,
 	type SchedulerEvent,
 	type SchedulerEventListener,
 	type SchedulerSnapshot,
+	type SnapshotOptions,
+	type SubscribeOptions,
 } from '../core/scheduler.js';
+import {jobMatches, normalizedFilter} from '../core/queue-filter.js';
 import {UserError} from '../core/user-error.js';
 import {checkArgs, checkDurationMs, checkEnv, checkRetries, checkSlots, checkWorkerName, describeString} from '../core/validation.js';
 import {lockDataDir, type DataDirLock} from './data-dir-lock.js';
@@ -29,6 +34,7 @@ import {
 	type LaunchedJob,
 } from './job-process.js';
 import {nextAttempt} from './next-attempt.js';
+import {withQueueCounts} from './queue-counts.js';
 import {probeWorker} from './ssh-probe.js';
 import {readHistoryFrom, readHistoryTail} from './state/history-file.js';
 import type {SchedulerState, StateChange} from './state/scheduler-state.js';
@@ -140,14 +146,15 @@ export class Engine implements Scheduler {
 		return this.#store.state;
 	}
 
-	async snapshot(): Promise<SchedulerSnapshot> {
+	async snapshot(options: SnapshotOptions = {}): Promise<SchedulerSnapshot> {
 		return {
 			dataDir: this.dataDir,
 			logDir: this.logDir,
 			running: !this.#stopping,
 			paused: this.#state.paused,
 			workers: [...this.#state.workers.values()],
-			queue: [...this.#state.queue.values()],
+			queue: options.queue === false ? [] : [...this.#state.queue.values()],
+			queueLength: this.#state.queue.size,
 			runningJobs: [...this.#state.running.values()],
 			finished: [...this.#recent],
 			totals: {...this.#totals},
@@ -159,9 +166,25 @@ export class Engine implements Scheduler {
 		return this.#state.busySlots.get(name) ?? 0;
 	}
 
-	subscribe(listener: SchedulerEventListener): () => void {
-		this.#listeners.add(listener);
-		return () => this.#listeners.delete(listener);
+	subscribe(listener: SchedulerEventListener, options: SubscribeOptions = {}): () => void {
+		const subscriber = options.queue === 'counts' ? withQueueCounts(listener, () => this.#state.queue.size) : listener;
+		this.#listeners.add(subscriber);
+		return () => this.#listeners.delete(subscriber);
+	}
+
+	async queuePage({offset, limit, filter}: QueuePageRequest): Promise<QueuePage> {
+		const needle = normalizedFilter(filter);
+		const jobs: QueuedJob[] = [];
+		let position = 0;
+		for (const job of this.#state.queue.values()) {
+			if (!jobMatches(job, needle)) continue;
+			if (position >= offset && jobs.length < limit) jobs.push(job);
+			position++;
+			// Without a filter the total is known: no need to walk the rest of a long queue.
+			if (needle === '' && jobs.length === limit) break;
+		}
+
+		return {offset, jobs, total: needle === '' ? this.#state.queue.size : position};
 	}
 
 	async addWorkers(request: AddWorkersRequest): Promise<Worker[]> {

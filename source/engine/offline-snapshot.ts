@@ -15,6 +15,7 @@ export async function readOfflineSnapshot(dataDir: string, finishedCount: number
 		paused: state.paused,
 		workers: [...state.workers.values()],
 		queue: [...state.queue.values()],
+		queueLength: state.queue.size,
 		runningJobs: [...state.running.values()],
 		finished,
 		totals: {

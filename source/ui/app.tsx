@@ -14,6 +14,7 @@ import {formatDuration} from './format.js';
 import {useKeymap} from './hooks/use-keymap.js';
 import {useLogTail} from './hooks/use-log-tail.js';
 import {useNow} from './hooks/use-now.js';
+import {useQueuePage} from './hooks/use-queue-page.js';
 import {useSchedulerState} from './hooks/use-scheduler-state.js';
 import {TerminalSizeProvider, useTerminalSize, type TerminalSize} from './hooks/use-terminal-size.js';
 import {footerHints} from './state/keymap.js';
@@ -69,7 +70,9 @@ function Screen({scheduler, onQuit, quitting, greeting, cwd}: ScreenProps) {
 	const now = useNow();
 	const layout = computeLayout(columns, rows, ui.focus, ui.shownList);
 	const workers = useMemo(() => (model ? workerRows(model) : []), [model]);
-	const items = useMemo(() => model && paneItems(model, workers, ui.filters), [model, workers, ui.filters]);
+	const heightOf = (pane: PaneId): number => layout.columns.flat().find(box => box.pane === pane)?.height ?? layout.bodyHeight;
+	const queue = useQueuePage(scheduler, {version: model?.queueVersion ?? 0, filter: ui.filters.queue, selected: ui.selections.queue.index, height: heightOf('queue')});
+	const items = useMemo(() => model && paneItems(model, workers, queue, ui.filters), [model, workers, queue, ui.filters]);
 	const selected = items && selectedItems({items, ui});
 	const followed = ui.focus === 'output' || ui.focus === 'queue' ? undefined : outputTargetOf(ui.focus, selected?.[ui.focus]);
 	useEffect(() => {
@@ -84,7 +87,6 @@ function Screen({scheduler, onQuit, quitting, greeting, cwd}: ScreenProps) {
 	const target = ui.output ?? outputTargetOf('running', newestRun);
 	const view = useLogTail(target?.logFile);
 	const outputLastLine = view.firstLine + view.lines.length;
-	const heightOf = (pane: PaneId): number => layout.columns.flat().find(box => box.pane === pane)?.height ?? layout.bodyHeight;
 	useKeymap({mode: ui.mode.name, onToggle: formOnToggle(ui)}, command => {
 		if (!model || !items) {
 			if (command.type === 'ask-quit' || command.type === 'answer') onQuit();

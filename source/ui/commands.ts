@@ -3,6 +3,7 @@ import type {Scheduler} from '../core/scheduler.js';
 import type {Command, Move} from './state/keymap.js';
 import {addWorkersRequest, focusedField, newJobFromForm, type FormState} from './state/forms.js';
 import {keyOfItem, outputTargetOf, type PaneItems, type WorkerRow} from './state/pane-items.js';
+import {queueIndexOf, queueJobAt} from './state/queue-rows.js';
 import type {SchedulerModel} from './state/scheduler-model.js';
 import {resolveSelection, type ConfirmRequest, type ListPaneId, type QuitBehaviour, type UiAction, type UiState} from './state/ui-state.js';
 import type {FinishedRun, JobRun, QueuedJob} from '../core/model.js';
@@ -200,13 +201,23 @@ type SelectedItems = {
 };
 
 export function selectedIndex(pane: ListPaneId, items: PaneItems, ui: UiState): number {
+	if (pane === 'queue') {
+		// Only a stretch of the queue is held: the selected job is looked for there, else the position stays.
+		const {total} = items.queue;
+		const selection = ui.selections.queue;
+		if (total === 0) return 0;
+		const index = Math.min(selection.index, total - 1);
+		if (selection.key === undefined || queueJobAt(items.queue, index)?.id === selection.key) return index;
+		return queueIndexOf(items.queue, selection.key as number) ?? index;
+	}
+
 	return resolveSelection<unknown>(items[pane], ui.selections[pane], item => keyOfItem(pane, item));
 }
 
 export function selectedItems({items, ui}: Pick<CommandContext, 'items' | 'ui'>): SelectedItems {
 	return {
 		workers: items.workers[selectedIndex('workers', items, ui)],
-		queue: items.queue[selectedIndex('queue', items, ui)],
+		queue: queueJobAt(items.queue, selectedIndex('queue', items, ui)),
 		running: items.running[selectedIndex('running', items, ui)],
 		history: items.history[selectedIndex('history', items, ui)],
 	};
@@ -223,10 +234,12 @@ function move(to: Move, context: CommandContext): void {
 		return;
 	}
 
-	const list: readonly unknown[] = items[pane];
-	if (list.length === 0) return;
-	const index = Math.max(0, Math.min(list.length - 1, selectedIndex(pane, items, ui) + delta));
-	dispatch({type: 'select', pane, selection: {index, key: keyOfItem(pane, list[index])}});
+	const length = pane === 'queue' ? items.queue.total : items[pane].length;
+	if (length === 0) return;
+	const index = Math.max(0, Math.min(length - 1, selectedIndex(pane, items, ui) + delta));
+	// A queued job far from the rows held has no key yet: the selection keeps its position until its page comes.
+	const item = pane === 'queue' ? queueJobAt(items.queue, index) : items[pane][index];
+	dispatch({type: 'select', pane, selection: {index, key: item === undefined ? undefined : keyOfItem(pane, item)}});
 }
 
 function answer(request: ConfirmRequest, reply: string, context: CommandContext, report: (operation: Promise<unknown>, success: string) => void): void {

@@ -94,7 +94,7 @@ test('a scheduler that speaks another protocol version: events and ui say so in 
 		socket.on('data', (chunk: string) => {
 			for (const line of chunk.split('\n').filter(Boolean)) {
 				const {id} = JSON.parse(line) as {id: number};
-				socket.write(JSON.stringify({id, error: {message: 'this scheduler speaks control protocol 2, the client 1: use the same jobdeck version for both', user: true}}) + '\n');
+				socket.write(JSON.stringify({id, error: {message: 'this scheduler speaks control protocol 3, the client 2: use the same jobdeck version for both', user: true}}) + '\n');
 			}
 		});
 	});
@@ -104,6 +104,6 @@ test('a scheduler that speaks another protocol version: events and ui say so in 
 	for (const command of ['events', 'ui', 'status']) {
 		const result = await sandbox.run([command]);
 		expect(result.exitCode, command).toBe(1);
-		expect(result.stderr, command).toBe('jobdeck: this scheduler speaks control protocol 2, the client 1: use the same jobdeck version for both\n');
+		expect(result.stderr, command).toBe('jobdeck: this scheduler speaks control protocol 3, the client 2: use the same jobdeck version for both\n');
 	}
 });

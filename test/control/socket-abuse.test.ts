@@ -65,7 +65,7 @@ async function connect(): Promise<Connection> {
 	};
 }
 
-const request = (id: number, method: string, params: unknown[] = []) => JSON.stringify({v: 1, id, method, params}) + '\n';
+const request = (id: number, method: string, params: unknown[] = []) => JSON.stringify({v: 2, id, method, params}) + '\n';
 
 /** What the scheduler holds, as `status --json` shows it, and its journal: neither may change on a refused request. */
 async function stateNow(): Promise<{status: string; journal: string}> {
@@ -114,8 +114,8 @@ describe('requests that are not requests', () => {
 			'42',
 			'"a string"',
 			'{}',
-			'{"v":1,"id":"1","method":"snapshot"}',
-			'{"v":1,"method":"snapshot"}',
+			'{"v":2,"id":"1","method":"snapshot"}',
+			'{"v":2,"method":"snapshot"}',
 			'\u0000\u0001\u001B[2J',
 			Buffer.from([0xFF, 0xFE, 0xC0, 0x80]),
 			`${'['.repeat(100_000)}${']'.repeat(100_000)}`,
@@ -145,13 +145,13 @@ describe('requests that are not requests', () => {
 			expect(await connection.next()).toEqual({id, error: {message: `unknown method ${JSON.stringify(method)}`, user: true}});
 		}
 
-		for (const [id, v] of [2, 0, '1', null, 'left out'].entries()) {
+		for (const [id, v] of [1, 3, 0, '2', null, 'left out'].entries()) {
 			const line = {v, id: 100 + id, method: 'setPaused', params: [false]};
 			if (v === 'left out') delete (line as Partial<typeof line>).v;
 			connection.write(JSON.stringify(line) + '\n');
 			const reply = await connection.next();
 			expect(reply.id).toBe(100 + id);
-			expect(reply.error.message).toMatch(/^this scheduler speaks control protocol 1, the client .*: use the same jobdeck version for both$/);
+			expect(reply.error.message).toMatch(/^this scheduler speaks control protocol 2, the client .*: use the same jobdeck version for both$/);
 		}
 
 		expect(await stateNow()).toEqual(before);
@@ -246,7 +246,7 @@ describe('clients that misbehave', () => {
 	it('serves others while a client connects and never writes, or stops mid-line, and closes both once idle', async () => {
 		const silent = await connect();
 		const halfway = await connect();
-		halfway.write('{"v":1,"id":1,"method":"snap');
+		halfway.write('{"v":2,"id":1,"method":"snap');
 		await expectServing();
 		const raw = await connect();
 		raw.write(request(3, 'snapshot'));
@@ -391,7 +391,7 @@ describe('cancelJobs over the socket', () => {
 			const socket = createConnection(join(own.dataDir, 'control.sock'));
 			await new Promise(resolve => socket.once('connect', resolve));
 			// What SchedulerClient.cancelJobs(ids) sends: [ids, undefined] becomes [ids, null].
-			socket.write(JSON.stringify({v: 1, id: 1, method: 'cancelJobs', params: [[id], undefined]}) + '\n');
+			socket.write(JSON.stringify({v: 2, id: 1, method: 'cancelJobs', params: [[id], undefined]}) + '\n');
 			await waitFor(() => readFileSync(logFile, 'utf8').includes('got TERM'), 5000, 'SIGTERM');
 			await new Promise(resolve => {
 				setTimeout(resolve, 1500);

@@ -1,3 +1,5 @@
+import {writeFileSync} from 'node:fs';
+import {join} from 'node:path';
 import {afterEach, expect, test} from 'vitest';
 import {createSandbox, statusOf, type Sandbox} from '../helpers/jobdeck.js';
 import {keys, renderAttachedApp, type AttachedAppHarness} from './render-app.js';
@@ -75,4 +77,38 @@ test('S stops the scheduler after asking; the screen says it is gone, and follow
 	await app.waitForScreen(/late-worker\s+idle/);
 	await app.waitForScreen('● running');
 	expect(app.lastFrame()).not.toContain('stale since');
+});
+
+test('a long queue comes a page at a time: the end, a filter done by the scheduler, and d on a job far down', async () => {
+	sandbox = createSandbox('jobdeck-attached-');
+	await sandbox.startScheduler();
+	await sandbox.run(['pause']);
+	sandbox.script('job.sh', '#!/bin/sh\ntrue\n');
+	writeFileSync(join(sandbox.dir, 'list.txt'), Array.from({length: 3000}, (_, index) => `input-${index + 1}`).join('\n') + '\n');
+	expect((await sandbox.run(['add-job', '--from-file', 'list.txt', './job.sh'])).exitCode).toBe(0);
+	app = await renderAttachedApp(sandbox);
+	await app.waitForScreen(/queued 3000/);
+	await app.waitForScreen(/#1\s.*\.\/job\.sh input-1\s/);
+	expect(app.lastFrame()).not.toContain('input-3000');
+
+	await app.press('2', 'G');
+	await app.waitForScreen(/3000\s+#3000\s.*input-3000/);
+	await app.waitForScreen('3000/3000');
+	await app.press('k', 'd');
+	await app.waitForScreen('removed job #2999 from the queue');
+	await app.waitForScreen(/queued 2999/);
+
+	await app.press('/');
+	await app.press('input-29');
+	await app.waitForScreen(/\/input-29/);
+	// input-29, input-290 … input-299 and input-2900 … input-2998, input-3000 has no "29": 1 + 10 + 99.
+	await app.waitForScreen('1/110');
+	await app.press(keys.enter, 'G');
+	await app.waitForScreen(/110\/110/);
+	await app.waitForScreen(/#2998\s.*input-2998/);
+	await app.press(keys.escape);
+	await app.waitForScreen('1/2999');
+	const status = await statusOf(sandbox);
+	expect(status.queue.some(job => job.id === 2999)).toBe(false);
+	expect(status.queue).toHaveLength(2999);
 });

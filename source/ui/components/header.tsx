@@ -54,7 +54,7 @@ export function Header({model, workerStates, progress, width}: HeaderProps) {
 					</>
 				)}
 				{'   queued '}
-				<Text bold>{formatCount(model.queue.length)}</Text>
+				<Text bold>{formatCount(model.queueLength)}</Text>
 				{'  running '}
 				<Text bold>{formatCount(model.running.size)}</Text>
 				{'  done '}

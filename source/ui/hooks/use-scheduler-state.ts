@@ -39,11 +39,12 @@ export function useSchedulerState(scheduler: Scheduler, flushMs = 100): Schedule
 		const load = (): void => {
 			loading = true;
 			const loadGeneration = ++generation;
-			scheduler.snapshot().then(
+			// The queue comes a page at a time (use-queue-page), its changes as counts.
+			scheduler.snapshot({queue: false}).then(
 				snapshot => {
 					if (disposed || loadGeneration !== generation) return;
 					loading = false;
-					setState(current => ({model: modelFromSnapshot(snapshot, current.model?.session)}));
+					setState(current => ({model: modelFromSnapshot(snapshot, current.model?.session, current.model)}));
 					scheduleFlush();
 				},
 				(error: Error) => {
@@ -67,7 +68,7 @@ export function useSchedulerState(scheduler: Scheduler, flushMs = 100): Schedule
 
 			for (const event of events) pending.push(event);
 			if (!loading) scheduleFlush();
-		});
+		}, {queue: 'counts'});
 		load();
 		return () => {
 			disposed = true;

@@ -1,16 +1,18 @@
 import type {FinishedRun, JobRun, QueuedJob, Worker, WorkerState} from '../../core/model.js';
+import type {QueueRows} from './queue-rows.js';
 import {workerState} from '../../core/model.js';
 import {formatArguments} from '../../core/arguments.js';
 import type {SchedulerModel} from './scheduler-model.js';
 import type {ListPaneId, OutputTarget, PaneId} from './ui-state.js';
 
-// What each list pane shows, in order and filtered: the model as rows.
+// What each list pane shows, in order and filtered: the model as rows. The
+// queue's rows come from the scheduler, filtered there (use-queue-page).
 
 export type WorkerRow = {readonly worker: Worker; readonly state: WorkerState; readonly runs: readonly JobRun[]};
 
 export type PaneItems = {
 	readonly workers: readonly WorkerRow[];
-	readonly queue: readonly QueuedJob[];
+	readonly queue: QueueRows;
 	readonly running: readonly JobRun[];
 	/** Newest first. */
 	readonly history: readonly FinishedRun[];
@@ -37,11 +39,11 @@ export function countWorkerStates(rows: readonly WorkerRow[]): Record<WorkerStat
 	return counts;
 }
 
-export function paneItems(model: SchedulerModel, workers: readonly WorkerRow[], filters: Readonly<Record<PaneId, string>>): PaneItems {
+export function paneItems(model: SchedulerModel, workers: readonly WorkerRow[], queue: QueueRows, filters: Readonly<Record<PaneId, string>>): PaneItems {
 	const running = [...model.running.values()].sort((left, right) => left.startedAt - right.startedAt || left.runId - right.runId);
 	return {
 		workers: filterBy(workers, filters.workers, row => `${row.worker.name} ${row.state} ${row.runs.map(run => `#${run.id}`).join(' ')}`),
-		queue: filterBy(model.queue, filters.queue, job => `#${job.id} ${job.script} ${formatArguments(job.args)}`),
+		queue,
 		running: filterBy(running, filters.running, run => `#${run.id} ${run.worker} ${run.script} ${formatArguments(run.args)}`),
 		history: filterBy(model.finished.toReversed(), filters.history, run => `#${run.id} ${run.worker} ${run.outcome} ${run.script} ${formatArguments(run.args)}`),
 	};

@@ -12,7 +12,7 @@ export type Progress = {
 /** The header's progress over the jobs this session has seen, with throughput and an ETA. */
 export function sessionProgress(model: SchedulerModel, now: number): Progress {
 	const {finished, firstFinishAt, startedAt} = model.session;
-	const remaining = model.queue.length + model.running.size;
+	const remaining = model.queueLength + model.running.size;
 	const total = finished + remaining;
 	const fraction = total === 0 ? 0 : finished / total;
 	// Measured from the first finish once there is one: an idle morning should not drag the rate down.

@@ -1,10 +1,12 @@
-import type {FinishedRun, JobRun, QueuedJob, Worker} from '../../core/model.js';
+import type {FinishedRun, JobRun, Worker} from '../../core/model.js';
 import type {SchedulerEvent, SchedulerSnapshot} from '../../core/scheduler.js';
 
 // The UI's own copy of the scheduler's state: one snapshot at mount, then
 // every event applied in order. Events that arrive before the snapshot
 // resolves may already be part of it, so every change is applied so that
-// applying it twice changes nothing.
+// applying it twice changes nothing. Of the queue, which may hold 100,000
+// jobs, it keeps only the length: the queue pane asks the scheduler for the
+// rows it shows (use-queue-page).
 
 export type SchedulerModel = {
 	readonly dataDir: string;
@@ -12,8 +14,9 @@ export type SchedulerModel = {
 	readonly stopping: boolean;
 	/** In the order they were added. */
 	readonly workers: ReadonlyMap<string, Worker>;
-	/** First in, first out: the head is handed out next. */
-	readonly queue: readonly QueuedJob[];
+	readonly queueLength: number;
+	/** Goes up whenever the queue changed: the rows on screen are then asked for again. */
+	readonly queueVersion: number;
 	readonly running: ReadonlyMap<number, JobRun>;
 	/** The newest finished runs, oldest first, at most `historyKept`. */
 	readonly finished: readonly FinishedRun[];
@@ -34,13 +37,14 @@ export type SessionProgress = {
 
 export const historyKept = 1000;
 
-export function modelFromSnapshot(snapshot: SchedulerSnapshot, session?: SessionProgress): SchedulerModel {
+export function modelFromSnapshot(snapshot: SchedulerSnapshot, session?: SessionProgress, previous?: SchedulerModel): SchedulerModel {
 	return {
 		dataDir: snapshot.dataDir,
 		paused: snapshot.paused,
 		stopping: !snapshot.running,
 		workers: new Map(snapshot.workers.map(worker => [worker.name, worker])),
-		queue: snapshot.queue,
+		queueLength: snapshot.queueLength,
+		queueVersion: (previous?.queueVersion ?? 0) + 1,
 		running: new Map(snapshot.runningJobs.map(run => [run.runId, run])),
 		finished: snapshot.finished.slice(-historyKept),
 		totals: snapshot.totals,
@@ -48,9 +52,9 @@ export function modelFromSnapshot(snapshot: SchedulerSnapshot, session?: Session
 	};
 }
 
-/** Applies a batch of events in one pass: a batch may hold thousands, the queue 100,000 jobs. */
+/** Applies a batch of events in one pass: a batch may hold thousands. */
 export function applyEvents(model: SchedulerModel, events: readonly SchedulerEvent[]): SchedulerModel {
-	const queue = new QueueEdit(model.queue);
+	let {queueLength, queueVersion} = model;
 	let workers: Map<string, Worker> | undefined;
 	let running: Map<number, JobRun> | undefined;
 	let finished: FinishedRun[] | undefined;
@@ -60,18 +64,20 @@ export function applyEvents(model: SchedulerModel, events: readonly SchedulerEve
 
 	for (const event of events) {
 		switch (event.type) {
-			case 'jobs-queued': {
-				queue.add(event.jobs, event.front === true);
+			// The screen subscribes for `queue-changed`; these come only to whoever asked for every job.
+			case 'jobs-queued':
+			case 'jobs-removed': {
+				queueVersion++;
 				break;
 			}
 
-			case 'jobs-removed': {
-				queue.remove(event.ids);
+			case 'queue-changed': {
+				queueLength = event.length;
+				queueVersion++;
 				break;
 			}
 
 			case 'job-started': {
-				queue.remove([event.run.id]);
 				editRunning().set(event.run.runId, event.run);
 				break;
 			}
@@ -152,49 +158,7 @@ export function applyEvents(model: SchedulerModel, events: readonly SchedulerEve
 		workers: workers ?? model.workers,
 		running: running ?? model.running,
 		finished: finished ? finished.slice(-historyKept) : model.finished,
-		queue: queue.result(),
+		queueLength,
+		queueVersion,
 	};
-}
-
-/**
- * Edits to a long queue, applied once at the end: copying 100,000 jobs for
- * each of a batch's events would cost more than the rest of the frame.
- */
-class QueueEdit {
-	readonly #original: readonly QueuedJob[];
-	readonly #removedFromOriginal = new Set<number>();
-	/** Jobs queued by this batch, by id, in the order they came. */
-	readonly #appended = new Map<number, QueuedJob>();
-	/** Jobs back after a run (a retry, an unreachable worker): the scheduler serves them first. */
-	readonly #front = new Map<number, QueuedJob>();
-	#originalIds: Set<number> | undefined;
-
-	constructor(original: readonly QueuedJob[]) {
-		this.#original = original;
-	}
-
-	add(jobs: readonly QueuedJob[], front: boolean): void {
-		for (const job of jobs) {
-			if (!this.#isQueued(job.id)) (front ? this.#front : this.#appended).set(job.id, job);
-		}
-	}
-
-	remove(ids: readonly number[]): void {
-		// A retried job comes back with its old id, but never while it is still queued.
-		for (const id of ids) {
-			if (!this.#appended.delete(id) && !this.#front.delete(id)) this.#removedFromOriginal.add(id);
-		}
-	}
-
-	result(): readonly QueuedJob[] {
-		if (this.#removedFromOriginal.size === 0 && this.#appended.size === 0 && this.#front.size === 0) return this.#original;
-		const kept = this.#removedFromOriginal.size === 0 ? this.#original : this.#original.filter(job => !this.#removedFromOriginal.has(job.id));
-		return [...this.#front.values(), ...kept, ...this.#appended.values()];
-	}
-
-	#isQueued(id: number): boolean {
-		if (this.#appended.has(id) || this.#front.has(id)) return true;
-		this.#originalIds ??= new Set(this.#original.map(job => job.id));
-		return this.#originalIds.has(id) && !this.#removedFromOriginal.has(id);
-	}
 }

@@ -1,0 +1,44 @@
+import {useEffect, useRef, useState} from 'react';
+import type {Scheduler} from '../../core/scheduler.js';
+import {coversSelection, noQueueRows, type QueueRows} from '../state/queue-rows.js';
+
+export type QueuePageWanted = {
+	/** SchedulerModel.queueVersion: a new one means the rows held may be out of date. */
+	readonly version: number;
+	readonly filter: string;
+	/** The selected position in the whole (filtered) queue. */
+	readonly selected: number;
+	/** Rows the queue pane shows. */
+	readonly height: number;
+};
+
+type HeldPage = {readonly rows: QueueRows; readonly version: number; readonly filter: string};
+
+/**
+ * The rows of the queue around the selection, asked of the scheduler, which
+ * also applies the `/` filter: the screen holds a few pages, never the
+ * whole queue. One request at a time; while it is under way the rows held
+ * stay on screen.
+ */
+export function useQueuePage(scheduler: Scheduler, {version, filter, selected, height}: QueuePageWanted): QueueRows {
+	const [held, setHeld] = useState<HeldPage>();
+	const asking = useRef(false);
+	const current = held !== undefined && held.version === version && held.filter === filter && coversSelection(held.rows, selected, height);
+	useEffect(() => {
+		if (current || asking.current) return;
+		asking.current = true;
+		const rows = Math.max(1, height);
+		// Two windows either side of the selection: moving about within them asks for nothing.
+		scheduler.queuePage({offset: Math.max(0, selected - 2 * rows), limit: 4 * rows + 1, filter}).then(
+			page => {
+				asking.current = false;
+				setHeld({rows: page, version, filter});
+			},
+			() => {
+				// The scheduler is gone; the next version (it is back) asks again.
+				asking.current = false;
+			},
+		);
+	});
+	return held?.rows ?? noQueueRows;
+}
