@@ -4,7 +4,8 @@ import {spawnSync} from 'node:child_process';
 import {resolve} from 'node:path';
 
 // dispatch: 2,000 no-ops vs xargs -P8 (and parallel when installed), then 50 ms jobs for the time lost per
-// job and slot; client: add-job vs node -e 0; bulk: 100k jobs queued; scale: 100k queued, 1,000 workers.
+// job and slot; client: add-job vs node -e 0; bulk: 100k jobs queued; scale: 100k queued, 1,000 workers;
+// ui: the embedded UI on that state; attach: `jobdeck ui` on it (attach time, memory, change → other screen).
 const runs = [
 	['dispatch.mjs'],
 	['dispatch.mjs', '--jobs', '400', '--command', resolve(import.meta.dirname, 'sleep-50ms.sh'), '--job-ms', '50'],
@@ -12,6 +13,7 @@ const runs = [
 	['bulk.mjs'],
 	['scale.mjs'],
 	['ui.mjs'],
+	['attach.mjs'],
 ];
 for (const [script, ...args] of runs) {
 	console.log(`\n== ${[script, ...args].join(' ')}`);

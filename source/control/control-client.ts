@@ -50,12 +50,19 @@ function createClient(socket: Socket): SchedulerClient {
 	let nextId = 1;
 	let closedByUs = false;
 	let subscribed = false;
-	let partial = '';
+	/** The start of a line not complete yet: a 15 MB reply comes in hundreds of chunks, and is joined once. */
+	let partial: string[] = [];
 
 	socket.setEncoding('utf8');
 	socket.on('data', (chunk: string) => {
-		const lines = (partial + chunk).split('\n');
-		partial = lines.pop() ?? '';
+		if (!chunk.includes('\n')) {
+			partial.push(chunk);
+			return;
+		}
+
+		partial.push(chunk);
+		const lines = partial.join('').split('\n');
+		partial = [lines.pop() ?? ''];
 		for (const line of lines) if (line) receive(JSON.parse(line) as Response);
 	});
 	socket.on('error', () => undefined);

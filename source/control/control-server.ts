@@ -318,18 +318,21 @@ function positiveInteger(text: string | undefined): number | undefined {
 function subscribeInBatches(scheduler: Scheduler, deliver: (events: SchedulerEvent[]) => void, options?: SubscribeOptions): {flush(): void; unsubscribe(): void} {
 	let pending: SchedulerEvent[] = [];
 	let timer: NodeJS.Timeout | undefined;
+	let lastSentAt = 0;
 	const flush = (): void => {
 		clearTimeout(timer);
 		timer = undefined;
 		if (pending.length === 0) return;
 		const batch = pending;
 		pending = [];
+		lastSentAt = performance.now();
 		deliver(batch);
 	};
 
 	const unsubscribe = scheduler.subscribe(events => {
 		for (const event of events) pending.push(event);
-		timer ??= setTimeout(flush, eventBatchMs);
+		// After a quiet spell the first change goes out at once; under load, one batch per eventBatchMs.
+		timer ??= setTimeout(flush, Math.max(0, lastSentAt + eventBatchMs - performance.now()));
 	}, options);
 	return {
 		flush,

@@ -23,17 +23,20 @@ export function useSchedulerState(scheduler: Scheduler, flushMs = 100): Schedule
 		let loading = false;
 		let generation = 0;
 		let disposed = false;
+		let lastFlushAt = 0;
 
 		const flush = (): void => {
 			timer = undefined;
 			if (loading || pending.length === 0 || disposed) return;
 			const events = pending;
 			pending = [];
+			lastFlushAt = performance.now();
 			setState(current => (current.model ? {model: applyEvents(current.model, events)} : current));
 		};
 
+		// After a quiet spell a change shows at once (another screen's keypress); under load, once per flushMs.
 		const scheduleFlush = (): void => {
-			timer ??= setTimeout(flush, flushMs);
+			timer ??= setTimeout(flush, Math.max(0, lastFlushAt + flushMs - performance.now()));
 		};
 
 		const load = (): void => {

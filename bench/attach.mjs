@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+// Attach benchmark: `jobdeck ui` on a running headless scheduler holding
+// 1,000 workers and 100,000 queued jobs, in a real terminal (tmux). It
+// measures the time from launch to the first frame showing the queue, and the
+// UI process's memory, each next to the same figure for an empty scheduler
+// measured in the same run (the UI asks only for the rows it shows, so the
+// two should be close); and how long a change made in one screen takes to
+// show in a second screen on the same scheduler (draining a worker), next to the time the first
+// screen takes to show it itself.
+//
+//   node bench/attach.mjs [--workers 1000] [--jobs 100000] [--idle-seconds 5]
+import {execFileSync, spawnSync} from 'node:child_process';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join, resolve} from 'node:path';
+import {parseArgs} from 'node:util';
+
+const {values} = parseArgs({options: {
+	workers: {type: 'string', default: '1000'},
+	jobs: {type: 'string', default: '100000'},
+	'idle-seconds': {type: 'string', default: '5'},
+}});
+const cli = resolve(import.meta.dirname, '../dist/cli.js');
+const socket = `jobdeck-attach-bench-${process.pid}`;
+const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
+const sleep = ms => new Promise(resolveSleep => {
+	setTimeout(resolveSleep, ms);
+});
+const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}));
+
+function cpuSeconds(pid) {
+	const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+	return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
+function rssMegabytes(pid) {
+	const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find(entry => entry.startsWith('VmRSS:'));
+	return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+/** The pid of the node process a tmux window runs (tmux starts it through sh, which may exec it). */
+function nodePid(window) {
+	const panePid = Number(tmux('display-message', '-p', '-t', window, '#{pane_pid}').trim());
+	if (readFileSync(`/proc/${panePid}/comm`, 'utf8').trim() === 'node') return panePid;
+	return Number(execFileSync('pgrep', ['-P', String(panePid), 'node'], {encoding: 'utf8'}).trim().split('\n')[0]);
+}
+
+async function waitForScreen(window, test, timeoutMs = 60_000) {
+	const deadline = performance.now() + timeoutMs;
+	for (;;) {
+		const screen = tmux('capture-pane', '-p', '-t', window);
+		if (test(screen)) return screen;
+		if (performance.now() > deadline) throw new Error(`timed out; screen:\n${screen}`);
+		await sleep(2);
+	}
+}
+
+const median = times => times.toSorted((a, b) => a - b)[Math.floor(times.length / 2)];
+const dir = mkdtempSync(join(tmpdir(), 'jobdeck-attach-bench-'));
+
+/** A headless scheduler on its own data dir, paused (so the jobs stay queued), with these workers and jobs. */
+function schedulerWith(name, workers, jobs) {
+	const dataDir = join(dir, name);
+	spawnSync('sh', ['-c', `node ${cli} start --headless --data-dir ${dataDir} --log-dir ${dir}/logs > ${dir}/${name}.log 2>&1 &`]);
+	// jobdeck's own flags before SCRIPT: what follows it belongs to the script.
+	const jobdeck = (command, ...args) => execFileSync('node', [cli, command, '--data-dir', dataDir, ...args], {cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
+	for (let attempt = 0; ; attempt++) {
+		try {
+			jobdeck('pause');
+			break;
+		} catch (error) {
+			if (attempt > 100) throw error;
+			spawnSync('sleep', ['0.1']);
+		}
+	}
+
+	if (workers > 0) jobdeck('add-worker', '--skip-ssh-check', ...Array.from({length: workers}, (_, index) => `worker-${index + 1}`));
+	if (jobs > 0) {
+		writeFileSync(join(dir, 'list.txt'), Array.from({length: jobs}, (_, index) => `input-${index + 1}.txt`).join('\n') + '\n');
+		jobdeck('add-job', '--from-file', 'list.txt', '/bin/true');
+	}
+
+	const pid = Number(readFileSync(join(dataDir, 'scheduler.lock'), 'utf8').match(/"pid":(\d+)/)[1]);
+	return {dataDir, pid, stop: () => jobdeck('stop')};
+}
+
+/** Waits until a process uses less than 5% of a core over half a second: a scheduler done saving what it was given. */
+async function settled(pid) {
+	for (;;) {
+		const before = cpuSeconds(pid);
+		await sleep(500);
+		if ((cpuSeconds(pid) - before) / 0.5 < 0.05) return;
+	}
+}
+
+/** Opens `jobdeck ui` in a new window; resolves with the time to its first frame with the queue's first job. */
+async function attach(window, dataDir) {
+	const startedAt = performance.now();
+	tmux('new-window', '-d', '-t', 'bench', '-n', window, `env -u CI node ${cli} ui --data-dir ${dataDir}`);
+	await waitForScreen(`bench:${window}`, screen => screen.includes('Queue') && (screen.includes('#1 ') || screen.includes('empty: a adds a job')));
+	return performance.now() - startedAt;
+}
+
+/** The median of three attaches, each in a fresh window that is closed again. */
+async function attachTime(dataDir) {
+	const times = [];
+	for (let index = 0; index < 3; index++) {
+		times.push(await attach('probe', dataDir));
+		tmux('kill-window', '-t', 'bench:probe');
+		await sleep(300);
+	}
+
+	return median(times);
+}
+
+async function idleFigures(pid, seconds) {
+	const before = cpuSeconds(pid);
+	await sleep(seconds * 1000);
+	return {cpuPercent: (cpuSeconds(pid) - before) / seconds * 100, rss: rssMegabytes(pid)};
+}
+
+const schedulers = [];
+try {
+	const big = schedulerWith('big', Number(values.workers), Number(values.jobs));
+	schedulers.push(big);
+	const empty = schedulerWith('empty', 0, 0);
+	schedulers.push(empty);
+	tmux('new-session', '-d', '-s', 'bench', '-x', '120', '-y', '40', 'sleep 3600');
+	await settled(big.pid);
+	await settled(empty.pid);
+
+	const emptyMs = await attachTime(empty.dataDir);
+	const bigMs = await attachTime(big.dataDir);
+	await attach('empty', empty.dataDir);
+	await attach('big', big.dataDir);
+	const seconds = Number(values['idle-seconds']);
+	const emptyIdle = await idleFigures(nodePid('bench:empty'), seconds);
+	const bigIdle = await idleFigures(nodePid('bench:big'), seconds);
+
+	// A change made in one screen (D: drain / enable the first worker), seen by that screen and by a second one on the same scheduler.
+	await attach('second', big.dataDir);
+	tmux('send-keys', '-t', 'bench:big', '1');
+	await sleep(300);
+	const own = [];
+	const other = [];
+	for (let index = 0; index < 10; index++) {
+		const draining = tmux('capture-pane', '-p', '-t', 'bench:big').includes(' 1 draining');
+		const changed = screen => screen.includes(draining ? ' 0 draining' : ' 1 draining');
+		const sentAt = performance.now();
+		tmux('send-keys', '-t', 'bench:big', 'D');
+		await Promise.all([
+			waitForScreen('bench:big', changed, 5000).then(() => own.push(performance.now() - sentAt)),
+			waitForScreen('bench:second', changed, 5000).then(() => other.push(performance.now() - sentAt)),
+		]);
+		await sleep(150);
+	}
+
+	const row = (name, value, unit, baseline) => console.log(name.padEnd(60) + `${value.toFixed(1)} ${unit}`.padStart(12) + `${baseline.toFixed(1)} ${unit}`.padStart(12) + `${(value / baseline).toFixed(2)}x`.padStart(10));
+	console.log(`jobdeck ui attached to a headless scheduler with ${values.workers} workers and ${values.jobs} queued jobs, tmux 120x40`);
+	console.log('figure'.padEnd(60) + 'jobdeck'.padStart(12) + 'baseline'.padStart(12) + 'ratio'.padStart(10));
+	row('attach: launch to first frame, median of 3 (baseline: empty)', bigMs, 'ms', emptyMs);
+	row('UI memory RSS (baseline: UI on an empty one)', bigIdle.rss, 'MB', emptyIdle.rss);
+	console.log(`UI idle CPU, % of one core (empty: ${emptyIdle.cpuPercent.toFixed(1)} %)`.padEnd(60) + `${bigIdle.cpuPercent.toFixed(1)} %`.padStart(12));
+	row('change → other screen, median of 10 (baseline: own)', median(other), 'ms', median(own));
+} finally {
+	for (const scheduler of schedulers) {
+		try {
+			scheduler.stop();
+		} catch {}
+	}
+
+	spawnSync('tmux', ['-L', socket, 'kill-server']);
+	await sleep(300);
+	rmSync(dir, {recursive: true, force: true});
+}
