@@ -109,7 +109,12 @@ function Screen({scheduler, onQuit, quitting, greeting, cwd}: ScreenProps) {
 	const finished = target && !running ? model.finished.findLast(run => run.runId === target.runId) : undefined;
 	const status = running ? `running ${formatDuration(now - running.startedAt)}` : finished ? `${describeResult(finished)} after ${formatDuration(finished.endedAt - finished.startedAt)}` : '';
 	const index = (pane: ListPaneId): number => selectedIndex(pane, items, ui);
-	const message = ui.message && now - ui.message.at < messageShownMs ? ui.message : model.lastError && now - model.lastError.at < messageShownMs ? {text: model.lastError.message, tone: 'error' as const, at: model.lastError.at} : undefined;
+	const message = ui.message && now - ui.message.at < messageShownMs
+		? ui.message
+		: model.lastError && now - model.lastError.at < messageShownMs
+			? {text: model.lastError.message, tone: 'error' as const, at: model.lastError.at}
+			// Why the scheduler is out of reach (gone, or of another version) stays in view until it is back.
+			: model.lost && {text: model.lost.message, tone: 'error' as const, at: model.lost.at};
 	const area = {areaWidth: layout.width, areaHeight: layout.bodyHeight};
 	const mode = ui.mode;
 	const setFormValue = (name: string, value: string): void => dispatch({type: 'form', action: {type: 'set-value', name, value}});

@@ -42,7 +42,7 @@ export function runCommand(command: Command, context: CommandContext): void {
 	const hint = (text: string): void => dispatch({type: 'message', text, tone: 'error'});
 	switch (command.type) {
 		case 'ask-quit': {
-			dispatch({type: 'set-mode', mode: {name: 'confirm', request: {kind: 'quit', runningJobs: model.running.size, quitting: context.quitting}}});
+			dispatch({type: 'set-mode', mode: {name: 'confirm', request: {kind: 'quit', runningJobs: model.running.size, quitting: context.quitting, schedulerGone: model.lost !== undefined}}});
 			break;
 		}
 

@@ -54,6 +54,9 @@ test('two UIs on one scheduler: a job added in one shows in the other; both see 
 		expect(screen).toMatch(/running 1/);
 	}
 
+	// Why, in the footer of the screen that has nothing else to say there.
+	await second.waitFor(/no scheduler answers on \S+\.data/);
+
 	scheduler = await sandbox.startScheduler();
 	await sandbox.run(['add-worker', '--skip-ssh-check', 'w2']);
 	for (const window of [first, second]) {

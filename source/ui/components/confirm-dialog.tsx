@@ -38,7 +38,7 @@ function describe(request: ConfirmRequest): {title: string; lines: string[]; cho
 			if (request.quitting === 'leaves') {
 				return {
 					title: 'Quit this screen?',
-					lines: ['The scheduler keeps running; `jobdeck ui` shows it again.'],
+					lines: [request.schedulerGone ? 'The scheduler is gone; `jobdeck ui` shows the next one started on this data dir.' : 'The scheduler keeps running; `jobdeck ui` shows it again.'],
 					choices: '[y] quit    [n] stay',
 				};
 			}

@@ -20,7 +20,7 @@ export type Selection = {readonly index: number; readonly key?: string | number}
 export type QuitBehaviour = 'stops' | 'offers-detach' | 'leaves';
 
 export type ConfirmRequest =
-	| {readonly kind: 'quit'; readonly runningJobs: number; readonly quitting: QuitBehaviour}
+	| {readonly kind: 'quit'; readonly runningJobs: number; readonly quitting: QuitBehaviour; readonly schedulerGone?: boolean}
 	| {readonly kind: 'stop-scheduler'; readonly runningJobs: number}
 	| {readonly kind: 'cancel-job'; readonly jobId: number; readonly worker: string}
 	| {readonly kind: 'remove-worker'; readonly name: string; readonly runningJobIds: readonly number[]};
