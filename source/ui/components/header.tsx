@@ -14,13 +14,14 @@ type HeaderProps = {
 
 export function Header({model, workerStates, progress, width}: HeaderProps) {
 	const theme = useTheme();
+	// A scheduler out of reach: what the screen shows is as it was then, and says so.
 	const state = model.lost
 		? {text: `✕ scheduler gone · stale since ${new Date(model.lost.at).toTimeString().slice(0, 8)} · reconnecting…`, color: theme.failure}
 		: model.stopping
-		? {text: '■ stopping', color: theme.failure}
-		: model.paused
-			? {text: '‖ paused', color: theme.warning}
-			: {text: '● running', color: theme.success};
+			? {text: '■ stopping', color: theme.failure}
+			: model.paused
+				? {text: '‖ paused', color: theme.warning}
+				: {text: '● running', color: theme.success};
 	const percent = `${Math.floor(progress.fraction * 100)}%`.padStart(4);
 	const rate = progress.jobsPerMinute === undefined ? '' : `  ${progress.jobsPerMinute.toFixed(progress.jobsPerMinute < 10 ? 1 : 0)} jobs/min`;
 	const eta = progress.etaMs === undefined ? '' : `  ETA ${formatDuration(progress.etaMs)}`;
