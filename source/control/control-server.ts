@@ -188,13 +188,13 @@ function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Pr
 
 	async function dispatch(request: Request): Promise<unknown> {
 		if (request.method === 'subscribe') {
-			const [options] = Array.isArray(request.params) ? request.params : [];
-			if (!(options === undefined || (isObject(options) && [undefined, 'jobs', 'counts'].includes(options.queue as string)))) {
+			const [options = undefined] = Array.isArray(request.params) ? request.params as unknown[] : [];
+			if (!(options === undefined || options === null || (isObject(options) && [undefined, 'jobs', 'counts'].includes(options.queue as string)))) {
 				throw new UserError('malformed request: subscribe takes {queue?: "jobs" or "counts"}');
 			}
 
 			if (!subscription) {
-				subscription = subscribeInBatches(scheduler, events => send({events}), options as SubscribeOptions | undefined);
+				subscription = subscribeInBatches(scheduler, events => send({events}), (options ?? undefined) as SubscribeOptions | undefined);
 				flushes.add(subscription.flush);
 			}
 
