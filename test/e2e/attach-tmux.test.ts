@@ -25,15 +25,16 @@ afterEach(async () => {
 
 const shell = (dir: string, command: string): string => `sh -c 'cd ${dir} && env -u CI node ${cliPath} ${command}; echo "jobdeck exited $?"; sleep 600'`;
 
-test('two UIs on one scheduler: a job added in one shows in the other; both see it killed and come back with the next', async () => {
+test('two UIs on one scheduler (`ui`, and `start` attaching): a job added in one shows in the other; both see it killed and come back with the next', async () => {
 	sandbox = createSandbox('jobdeck-attach-e2e-');
 	sandbox.script('long.sh', '#!/bin/sh\necho "working on $1"\nsleep 60\n');
 	let scheduler = await sandbox.startScheduler();
 	await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
-	const ui = `ui --data-dir ${sandbox.dataDir}`;
-	const first = startTmux(shell(sandbox.dir, ui), {columns: 120, rows: 40});
+	const first = startTmux(shell(sandbox.dir, `ui --data-dir ${sandbox.dataDir}`), {columns: 120, rows: 40});
 	terminal = first;
-	const second = first.openWindow('second', shell(sandbox.dir, ui));
+	// `start` on a terminal, with a scheduler already running there, attaches to it as `ui` does, and says so.
+	const second = first.openWindow('second', shell(sandbox.dir, `start --data-dir ${sandbox.dataDir} --log-dir ${sandbox.logDir}`));
+	await second.waitFor(/a scheduler already runs on \S+: attached to it \(q leaves it running\)/);
 	for (const window of [first, second]) await window.waitFor(/w1\s+idle/);
 
 	await first.press('a');
@@ -69,7 +70,7 @@ test('two UIs on one scheduler: a job added in one shows in the other; both see 
 	await second.press('q');
 	await second.waitFor(/Quit this screen\?/);
 	await second.press('y');
-	await second.waitFor(/jobdeck exited 0/);
+	expect(await second.waitFor(/jobdeck exited 0/)).toMatch(/jobdeck: a scheduler already runs on \S+: attached to it/);
 	expect((await statusOf(sandbox)).scheduler.running).toBe(true);
 	await first.waitFor(/● running/);
 });
