@@ -2,9 +2,9 @@
 // Attach benchmark: `jobdeck ui` on a running headless scheduler holding
 // 1,000 workers and 100,000 queued jobs, in a real terminal (tmux). It
 // measures the time from launch to the first frame showing the queue, and the
-// UI process's memory, each next to the same figure for an empty scheduler
-// measured in the same run (the UI asks only for the rows it shows, so the
-// two should be close); and how long a change made in one screen takes to
+// UI process's memory, each next to the same figure for a scheduler with the
+// same workers and an empty queue, measured in the same run (the UI asks only
+// for the rows it shows, so the two should be close); and how long a change made in one screen takes to
 // show in a second screen on the same scheduler (draining a worker), next to the time the first
 // screen takes to show it itself.
 //
@@ -123,7 +123,7 @@ const schedulers = [];
 try {
 	const big = schedulerWith('big', Number(values.workers), Number(values.jobs));
 	schedulers.push(big);
-	const empty = schedulerWith('empty', 0, 0);
+	const empty = schedulerWith('empty', Number(values.workers), 0);
 	schedulers.push(empty);
 	tmux('new-session', '-d', '-s', 'bench', '-x', '120', '-y', '40', 'sleep 3600');
 	await settled(big.pid);
@@ -156,12 +156,13 @@ try {
 	}
 
 	const row = (name, value, unit, baseline) => console.log(name.padEnd(60) + `${value.toFixed(1)} ${unit}`.padStart(12) + `${baseline.toFixed(1)} ${unit}`.padStart(12) + `${(value / baseline).toFixed(2)}x`.padStart(10));
-	console.log(`jobdeck ui attached to a headless scheduler with ${values.workers} workers and ${values.jobs} queued jobs, tmux 120x40`);
+	console.log(`jobdeck ui attached to a headless scheduler with ${values.workers} workers and ${values.jobs} queued jobs, tmux 120x40;`);
+	console.log(`baseline: the same with ${values.workers} workers and no queued job, or (last row) the screen that made the change`);
 	console.log('figure'.padEnd(60) + 'jobdeck'.padStart(12) + 'baseline'.padStart(12) + 'ratio'.padStart(10));
-	row('attach: launch to first frame, median of 3 (baseline: empty)', bigMs, 'ms', emptyMs);
-	row('UI memory RSS (baseline: UI on an empty one)', bigIdle.rss, 'MB', emptyIdle.rss);
-	console.log(`UI idle CPU, % of one core (empty: ${emptyIdle.cpuPercent.toFixed(1)} %)`.padEnd(60) + `${bigIdle.cpuPercent.toFixed(1)} %`.padStart(12));
-	row('change → other screen, median of 10 (baseline: own)', median(other), 'ms', median(own));
+	row('attach: launch to first frame, median of 3', bigMs, 'ms', emptyMs);
+	row('UI memory (RSS of the jobdeck ui process)', bigIdle.rss, 'MB', emptyIdle.rss);
+	console.log(`UI idle CPU, % of one core (no queue: ${emptyIdle.cpuPercent.toFixed(1)} %)`.padEnd(60) + `${bigIdle.cpuPercent.toFixed(1)} %`.padStart(12));
+	row('change → other screen, median of 10', median(other), 'ms', median(own));
 } finally {
 	for (const scheduler of schedulers) {
 		try {
