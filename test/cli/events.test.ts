@@ -78,6 +78,14 @@ test('events prints one line per event without --json; a killed scheduler is an 
 	expect(result.stderr).toMatch(/^jobdeck: the scheduler on \S+ went away without stopping$/);
 });
 
+test('ui without a terminal says where to look instead, in one line, and leaves the scheduler be', async () => {
+	await sandbox.startScheduler();
+	const result = await sandbox.run(['ui']);
+	expect(result.exitCode).toBe(1);
+	expect(result.stderr).toBe('jobdeck: ui needs a terminal: `jobdeck events` prints what happens, `jobdeck status` the state\n');
+	expect((await sandbox.run(['status'])).exitCode).toBe(0);
+});
+
 test('with no scheduler running, events and ui say so in one line', async () => {
 	for (const command of ['events', 'ui']) {
 		const result = await sandbox.run([command]);
