@@ -1,0 +1,34 @@
+import type {QueuedJob} from '../../core/model.js';
+import type {WorkerClass} from './free-workers.js';
+import {jobComesFirst, type ReadyGroup} from './job-queue.js';
+import type {SchedulerState} from './scheduler-state.js';
+
+// Which ready job goes to which free worker next. The best head among the
+// groups of ready jobs (by the tags they need) that some free worker can
+// serve, on the first such worker in add order. The cost is the number of
+// groups times the number of distinct tag sets among workers, both small,
+// and does not grow with the queue or the fleet.
+
+export type Match = {job: QueuedJob; worker: string};
+
+export function nextMatch(state: SchedulerState): Match | undefined {
+	let best: {job: QueuedJob; worker: string} | undefined;
+	for (const group of state.queue.groups()) {
+		const job = group.head();
+		if (!job || (best && !jobComesFirst(state.queue, job, best.job))) continue;
+		let worker: {name: string; ordinal: number} | undefined;
+		for (const workerClass of state.freeWorkers.classes()) {
+			if (!serves(workerClass, group)) continue;
+			const first = workerClass.first();
+			if (first && (!worker || first.ordinal < worker.ordinal)) worker = first;
+		}
+
+		if (worker) best = {job, worker: worker.name};
+	}
+
+	return best;
+}
+
+function serves(workerClass: WorkerClass, group: ReadyGroup): boolean {
+	return group.needs.every(tag => workerClass.tags.has(tag));
+}
