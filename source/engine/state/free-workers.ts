@@ -46,6 +46,17 @@ export class FreeWorkers {
 		return this.#classes.values();
 	}
 
+	/** The first free worker in add order, whatever its tags. */
+	first(): string | undefined {
+		let first: {name: string; ordinal: number} | undefined;
+		for (const workerClass of this.#classes.values()) {
+			const candidate = workerClass.first();
+			if (candidate && (!first || candidate.ordinal < first.ordinal)) first = candidate;
+		}
+
+		return first?.name;
+	}
+
 	/** Notes whether a worker (added if new, in add order) is free now, and which tags it has. */
 	set(name: string, free: boolean, tags: readonly string[] | undefined): void {
 		const key = tagsKey(tags);
