@@ -4,13 +4,15 @@ import {spawnSync} from 'node:child_process';
 import {resolve} from 'node:path';
 
 // dispatch: 2,000 no-ops vs xargs -P8 (and parallel when installed), then 50 ms jobs for the time lost per
-// job and slot; client: add-job vs node -e 0; bulk: 100k jobs queued; scale: 100k queued, 1,000 workers.
+// job and slot; client: add-job vs node -e 0; bulk: 100k jobs queued; scale: 100k queued, 1,000 workers;
+// priority: the same with 100k spread over priorities and needed tags, vs plain first in first out.
 const runs = [
 	['dispatch.mjs'],
 	['dispatch.mjs', '--jobs', '400', '--command', resolve(import.meta.dirname, 'sleep-50ms.sh'), '--job-ms', '50'],
 	['client.mjs'],
 	['bulk.mjs'],
 	['scale.mjs'],
+	['priority.mjs'],
 	['ui.mjs'],
 ];
 for (const [script, ...args] of runs) {

@@ -18,7 +18,7 @@ import {useSchedulerState} from './hooks/use-scheduler-state.js';
 import {TerminalSizeProvider, useTerminalSize, type TerminalSize} from './hooks/use-terminal-size.js';
 import {footerHints} from './state/keymap.js';
 import {computeLayout} from './state/layout.js';
-import {countWorkerStates, outputTargetOf, paneItems, workerRows} from './state/pane-items.js';
+import {countWorkerStates, outputTargetOf, paneItems, queueWaitReasons, workerRows} from './state/pane-items.js';
 import {sessionProgress} from './state/progress.js';
 import {initialUiState, uiReducer, type ListPaneId, type PaneId} from './state/ui-state.js';
 import {ThemeContext, themeFor, type Theme} from './theme.js';
@@ -55,6 +55,7 @@ function Screen({scheduler, onQuit, cwd}: {readonly scheduler: Scheduler; readon
 	const layout = computeLayout(columns, rows, ui.focus, ui.shownList);
 	const workers = useMemo(() => (model ? workerRows(model) : []), [model]);
 	const items = useMemo(() => model && paneItems(model, workers, ui.filters), [model, workers, ui.filters]);
+	const waitReason = useMemo(() => model && queueWaitReasons(model, now), [model, now]);
 	const selected = items && selectedItems({items, ui});
 	const followed = ui.focus === 'output' || ui.focus === 'queue' ? undefined : outputTargetOf(ui.focus, selected?.[ui.focus]);
 	useEffect(() => {
@@ -106,6 +107,7 @@ function Screen({scheduler, onQuit, cwd}: {readonly scheduler: Scheduler; readon
 					selected={{workers: index('workers'), queue: index('queue'), running: index('running'), history: index('history')}}
 					paused={model.paused}
 					now={now}
+					waitReason={waitReason!}
 					output={{target, status, failed: finished !== undefined && finished.outcome !== 'succeeded', view}}
 				/>
 				{mode.name === 'help' ? <HelpOverlay {...area} /> : null}

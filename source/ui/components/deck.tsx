@@ -1,4 +1,5 @@
 import {Box} from 'ink';
+import type {QueuedJob} from '../../core/model.js';
 import type {LogView} from '../hooks/use-log-tail.js';
 import type {Layout, PaneBox} from '../state/layout.js';
 import type {PaneItems} from '../state/pane-items.js';
@@ -16,11 +17,13 @@ type DeckProps = {
 	readonly selected: Readonly<Record<ListPaneId, number>>;
 	readonly paused: boolean;
 	readonly now: number;
+	/** Why a queued job waits. */
+	readonly waitReason: (job: QueuedJob) => string;
 	readonly output: {readonly target?: OutputTarget; readonly status: string; readonly failed: boolean; readonly view: LogView};
 };
 
 /** The panes, placed by the layout. */
-export function Deck({layout, ui, items, selected, paused, now, output}: DeckProps) {
+export function Deck({layout, ui, items, selected, paused, now, waitReason, output}: DeckProps) {
 	const pane = ({pane, width, height}: PaneBox) => {
 		const common = {width, height, focused: ui.focus === pane, filter: ui.filters[pane]};
 		switch (pane) {
@@ -29,7 +32,7 @@ export function Deck({layout, ui, items, selected, paused, now, output}: DeckPro
 			}
 
 			case 'queue': {
-				return <QueuePane key={pane} {...common} jobs={items.queue} selected={selected.queue} paused={paused} now={now} />;
+				return <QueuePane key={pane} {...common} jobs={items.queue} selected={selected.queue} paused={paused} now={now} waitReason={waitReason} />;
 			}
 
 			case 'running': {

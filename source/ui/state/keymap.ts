@@ -23,6 +23,7 @@ export type Command =
 	| {type: 'retry'}
 	| {type: 'pause'}
 	| {type: 'drain'}
+	| {type: 'priority'; delta: 1 | -1}
 	| {type: 'filter'}
 	| {type: 'follow'}
 	| {type: 'answer'; answer: Answer}
@@ -108,6 +109,10 @@ function normalCommand(input: string, key: Key): Command | undefined {
 		r: {type: 'retry'},
 		p: {type: 'pause'},
 		D: {type: 'drain'},
+		'+': {type: 'priority', delta: 1},
+		// `+` without Shift, on most keyboards.
+		'=': {type: 'priority', delta: 1},
+		'-': {type: 'priority', delta: -1},
 		'/': {type: 'filter'},
 		f: {type: 'follow'},
 	};
@@ -145,7 +150,7 @@ export function footerHints(mode: Mode, focus: PaneId, paused: boolean): readonl
 
 const paneHints: Record<PaneId, readonly Hint[]> = {
 	workers: [{keys: 'w', label: 'add'}, {keys: 'd', label: 'remove'}, {keys: 'D', label: 'drain'}, {keys: '⏎', label: 'output'}],
-	queue: [{keys: 'a', label: 'add job'}, {keys: 'd', label: 'remove'}, {keys: 'w', label: 'add worker'}],
+	queue: [{keys: 'a', label: 'add job'}, {keys: '+/-', label: 'priority'}, {keys: 'd', label: 'remove'}, {keys: 'w', label: 'add worker'}],
 	running: [{keys: 'c', label: 'cancel'}, {keys: '⏎', label: 'output'}, {keys: 'a', label: 'add job'}],
 	history: [{keys: 'r', label: 're-queue'}, {keys: '⏎', label: 'output'}, {keys: 'a', label: 'add job'}],
 	output: [{keys: '↑↓', label: 'scroll'}, {keys: 'f', label: 'follow'}, {keys: 'G', label: 'end'}],
@@ -176,6 +181,7 @@ export const helpSections: ReadonlyArray<{readonly title: string; readonly hints
 			{keys: 'w', label: 'add workers'},
 			{keys: 'a', label: 'add a job'},
 			{keys: 'd  Del', label: 'remove the queued job / the worker'},
+			{keys: '+ -', label: 'raise / lower the queued job\'s priority by one'},
 			{keys: 'c', label: 'cancel the running job'},
 			{keys: 'r', label: 're-queue the finished job'},
 			{keys: 'p', label: 'pause / resume handing out jobs'},

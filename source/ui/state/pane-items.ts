@@ -1,6 +1,7 @@
 import type {FinishedRun, JobRun, QueuedJob, Worker, WorkerState} from '../../core/model.js';
 import {workerState} from '../../core/model.js';
 import {formatArguments} from '../../core/arguments.js';
+import {waitReasons} from '../../core/wait-reason.js';
 import type {SchedulerModel} from './scheduler-model.js';
 import type {ListPaneId, OutputTarget, PaneId} from './ui-state.js';
 
@@ -31,6 +32,11 @@ export function workerRows(model: SchedulerModel): WorkerRow[] {
 	});
 }
 
+/** Why each queued job waits, in the words `status` uses. */
+export function queueWaitReasons(model: SchedulerModel, now: number): (job: QueuedJob) => string {
+	return waitReasons({paused: model.paused, workers: model.workers.values(), queue: model.queue, running: model.running.values()}, now);
+}
+
 export function countWorkerStates(rows: readonly WorkerRow[]): Record<WorkerState, number> {
 	const counts = {idle: 0, busy: 0, draining: 0, offline: 0};
 	for (const row of rows) counts[row.state]++;
@@ -40,8 +46,8 @@ export function countWorkerStates(rows: readonly WorkerRow[]): Record<WorkerStat
 export function paneItems(model: SchedulerModel, workers: readonly WorkerRow[], filters: Readonly<Record<PaneId, string>>): PaneItems {
 	const running = [...model.running.values()].sort((left, right) => left.startedAt - right.startedAt || left.runId - right.runId);
 	return {
-		workers: filterBy(workers, filters.workers, row => `${row.worker.name} ${row.state} ${row.runs.map(run => `#${run.id}`).join(' ')}`),
-		queue: filterBy(model.queue, filters.queue, job => `#${job.id} ${job.script} ${formatArguments(job.args)}`),
+		workers: filterBy(workers, filters.workers, row => `${row.worker.name} ${row.state} ${row.worker.tags?.join(' ') ?? ''} ${row.runs.map(run => `#${run.id}`).join(' ')}`),
+		queue: filterBy(model.queue, filters.queue, job => `#${job.id} ${job.needs?.join(' ') ?? ''} ${job.script} ${formatArguments(job.args)}`),
 		running: filterBy(running, filters.running, run => `#${run.id} ${run.worker} ${run.script} ${formatArguments(run.args)}`),
 		history: filterBy(model.finished.toReversed(), filters.history, run => `#${run.id} ${run.worker} ${run.outcome} ${run.script} ${formatArguments(run.args)}`),
 	};

@@ -12,7 +12,7 @@ export type SchedulerModel = {
 	readonly stopping: boolean;
 	/** In the order they were added. */
 	readonly workers: ReadonlyMap<string, Worker>;
-	/** First in, first out: the head is handed out next. */
+	/** Higher priority first, then first in, first out: in the order the scheduler hands them out (tags and dependencies aside). */
 	readonly queue: readonly QueuedJob[];
 	readonly running: ReadonlyMap<number, JobRun>;
 	/** The newest finished runs, oldest first, at most `historyKept`. */
@@ -65,6 +65,11 @@ export function applyEvents(model: SchedulerModel, events: readonly SchedulerEve
 
 			case 'jobs-removed': {
 				queue.remove(event.ids);
+				break;
+			}
+
+			case 'jobs-updated': {
+				queue.update(event.jobs);
 				break;
 			}
 
@@ -177,10 +182,21 @@ class QueueEdit {
 		}
 	}
 
+	/** A job whose priority changed goes behind the jobs already at its new priority, as in the scheduler. */
+	update(jobs: readonly QueuedJob[]): void {
+		for (const job of jobs) {
+			if (!this.#isQueued(job.id)) continue;
+			this.remove([job.id]);
+			this.#appended.set(job.id, job);
+		}
+	}
+
 	result(): readonly QueuedJob[] {
 		if (this.#removedFromOriginal.size === 0 && this.#appended.size === 0 && this.#front.size === 0) return this.#original;
 		const kept = this.#removedFromOriginal.size === 0 ? this.#original : this.#original.filter(job => !this.#removedFromOriginal.has(job.id));
-		return [...this.#front.values(), ...kept, ...this.#appended.values()];
+		const queue = [...this.#front.values(), ...kept, ...this.#appended.values()];
+		// Stable: equal priorities keep their order. Most queues have none, and skip the sort.
+		return queue.some(job => job.priority !== undefined) ? queue.sort((left, right) => (right.priority ?? 0) - (left.priority ?? 0)) : queue;
 	}
 
 	#isQueued(id: number): boolean {
