@@ -818,7 +818,8 @@ export class Engine implements Scheduler {
 		const at = Date.now();
 		this.#saveFailedAt = at;
 		// Finishes that were refused: those runs are running again as far as the state knows.
-		const rolledBack = this.#recent.filter(run => this.#state.running.has(run.runId));
+		// And jobs recorded `dependency-failed` that are back in the queue.
+		const rolledBack = this.#recent.filter(run => this.#state.running.has(run.runId) || (run.outcome === 'dependency-failed' && this.#state.queue.has(run.id)));
 		for (const run of rolledBack) this.#recent.splice(this.#recent.indexOf(run), 1);
 		this.#emit({type: 'error', message: error.message, at});
 		this.#emit({type: 'state-loaded', at});

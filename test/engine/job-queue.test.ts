@@ -46,6 +46,13 @@ describe('job queue', () => {
 		expect([...state.queue.keys()]).toEqual([3, 4]);
 	});
 
+	test('a job that needs no tag goes to the free worker with the fewest tags, leaving the others for jobs that need them', () => {
+		const state = emptyState();
+		applyChange(state, {type: 'workers-added', workers: [worker('big', ['gpu', 'mem']), worker('gpu', ['gpu']), worker('plain')]});
+		applyChange(state, {type: 'jobs-queued', jobs: [job(1), job(2, {needs: ['gpu']}), job(3)]});
+		expect(dispatchAll(state)).toEqual(['1@plain', '2@gpu', '3@big']);
+	});
+
 	test('a job waits for the jobs it runs after, across a rebuild of the state from its document', () => {
 		const before = emptyState();
 		applyChange(before, {type: 'jobs-queued', jobs: [job(1), job(2, {after: [1], priority: 9})]});
