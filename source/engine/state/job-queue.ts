@@ -58,14 +58,11 @@ export function jobComesFirst(queue: JobQueue, left: QueuedJob, right: QueuedJob
 	return comesFirst(queue.entry(left.id)!, queue.entry(right.id)!);
 }
 
-type Lanes = {front: Map<number, QueuedJob>; back: Map<number, QueuedJob>};
-
 export class JobQueue {
+	/** Every queued job, in the order it joined (queue order among equals). */
 	readonly #entries = new Map<number, Entry>();
-	/** Every queued job by priority and lane, for listing in the order they are handed out. */
-	readonly #lanes = new Map<number, Lanes>();
-	/** The priorities in #lanes, highest first. */
-	#priorities: number[] = [];
+	/** Jobs with a priority or back after a run: while there are none, #entries is already in the order of handing out. */
+	#unusual = 0;
 	readonly #groups = new Map<string, ReadyGroup>();
 	readonly #delayed = new Heap<Entry>((left, right) => left.job.notBefore! < right.job.notBefore!);
 	#seq = 0;
@@ -92,7 +89,7 @@ export class JobQueue {
 		const priority = job.priority ?? 0;
 		const entry: Entry = {job, priority, front, seq: this.#seq++, state: 'held'};
 		this.#entries.set(job.id, entry);
-		this.#lanesOf(priority)[front ? 'front' : 'back'].set(job.id, job);
+		if (priority !== 0 || front) this.#unusual++;
 		if (!held) this.#unhold(entry);
 	}
 
@@ -114,12 +111,7 @@ export class JobQueue {
 		const entry = this.#entries.get(id);
 		if (!entry) return false;
 		this.#entries.delete(id);
-		const lanes = this.#lanes.get(entry.priority)!;
-		lanes[entry.front ? 'front' : 'back'].delete(id);
-		if (lanes.front.size === 0 && lanes.back.size === 0) {
-			this.#lanes.delete(entry.priority);
-			this.#priorities = this.#priorities.filter(priority => priority !== entry.priority);
-		}
+		if (entry.priority !== 0 || entry.front) this.#unusual--;
 
 		if (entry.state === 'ready') this.#leaveGroup(entry);
 		entry.state = 'gone';
@@ -153,22 +145,14 @@ export class JobQueue {
 
 	/** In the order they are handed out (tags, dependencies and retry delays aside). */
 	* values(): IterableIterator<QueuedJob> {
-		for (const priority of this.#priorities) {
-			const lanes = this.#lanes.get(priority)!;
-			yield * lanes.front.values();
-			yield * lanes.back.values();
-		}
-	}
-
-	#lanesOf(priority: number): Lanes {
-		let lanes = this.#lanes.get(priority);
-		if (!lanes) {
-			lanes = {front: new Map(), back: new Map()};
-			this.#lanes.set(priority, lanes);
-			this.#priorities = [...this.#priorities, priority].sort((left, right) => right - left);
+		if (this.#unusual === 0) {
+			for (const entry of this.#entries.values()) yield entry.job;
+			return;
 		}
 
-		return lanes;
+		// Only for a listing (a snapshot, `status`): dispatch never sorts.
+		const sorted = [...this.#entries.values()].sort((left, right) => (comesFirst(left, right) ? -1 : 1));
+		for (const entry of sorted) yield entry.job;
 	}
 
 	#unhold(entry: Entry): void {
