@@ -15,17 +15,10 @@ export type WaitContext = {
 };
 
 export function waitReasons(context: WaitContext, now: number): (job: QueuedJob) => string {
-	const workers = [...context.workers];
 	const unfinished = new Set<number>();
 	for (const job of context.queue) unfinished.add(job.id);
 	for (const run of context.running) unfinished.add(run.id);
-	const byNeeds = new Map<string, string | undefined>();
-	const workersFor = (needs: readonly string[]): string | undefined => {
-		const key = needs.join(',');
-		if (!byNeeds.has(key)) byNeeds.set(key, whyNoWorker(workers, needs));
-		return byNeeds.get(key);
-	};
-
+	const workersFor = noWorkerReasons(context.workers);
 	return job => {
 		const waitingFor = (job.after ?? []).filter(id => unfinished.has(id));
 		if (waitingFor.length > 0) return `waiting for job ${waitingFor.join(', ')}`;
@@ -34,6 +27,20 @@ export function waitReasons(context: WaitContext, now: number): (job: QueuedJob)
 		if (job.notBefore !== undefined && job.notBefore > now) return `retry in ${formatDuration(job.notBefore - now)}`;
 		if (context.paused) return 'paused';
 		return job.needs ? `every ${job.needs.join(',')} worker is busy` : 'every worker is busy';
+	};
+}
+
+/**
+ * Why no worker could take a job, as things stand, even if one were idle (so that waiting for it may
+ * take forever); undefined when one could.
+ */
+export function noWorkerReasons(workerList: Iterable<Worker>): (needs: readonly string[]) => string | undefined {
+	const workers = [...workerList];
+	const byNeeds = new Map<string, string | undefined>();
+	return needs => {
+		const key = needs.join(',');
+		if (!byNeeds.has(key)) byNeeds.set(key, whyNoWorker(workers, needs));
+		return byNeeds.get(key);
 	};
 }
 

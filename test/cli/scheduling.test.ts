@@ -1,7 +1,8 @@
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {addJob, createSandbox, statusOf, waitForStatus, type Sandbox, type SchedulerProcess, type StatusView} from '../helpers/jobdeck.js';
+import {execa} from 'execa';
+import {addJob, cliPath, createSandbox, statusOf, waitFor, waitForStatus, type Sandbox, type SchedulerProcess, type StatusView} from '../helpers/jobdeck.js';
 
 // Worker tags and job needs, priorities, and dependencies between jobs,
 // through a real headless scheduler running real job processes.
@@ -64,13 +65,23 @@ describe('tags and needs', () => {
 		expect(JSON.parse(await ok(['status', '--json'])).workers.find((worker: {name: string}) => worker.name === 'big').tags).toEqual(['gpu', 'mem256']);
 	});
 
-	it('takes tags away with -TAG: a job that needs it then waits for another worker', async () => {
+	it('takes tags away with -TAG: a job that needs it then waits for another worker, and `wait` says why', async () => {
 		await ok(['add-worker', '--skip-ssh-check', '--tag', 'gpu', '--tag', 'ssd', 'w1']);
 		expect(await ok(['tag', 'w1', '-gpu'])).toBe('w1: ssd\n');
 		const id = await addJob(sandbox, ['--needs', 'gpu', './step.sh', 'gpu']);
 		const view = await waitForStatus(sandbox, current => current.queue.some(job => job.id === id));
 		expect((view.queue[0] as Queued).waiting).toBe('needs gpu: no worker has it');
+		// `wait` says why the job may never end, then ends once it has.
+		const waiting = execa('node', [cliPath, 'wait', String(id)], {cwd: sandbox.dir, env: {JOBDECK_DATA_DIR: sandbox.dataDir}, reject: false, stdin: 'ignore'});
+		let stderr = '';
+		waiting.stderr.setEncoding('utf8');
+		waiting.stderr.on('data', (chunk: string) => {
+			stderr += chunk;
+		});
+		await waitFor(() => stderr.includes('\n'), 10_000, 'the note of wait');
+		expect(stderr).toBe(`jobdeck: note: job ${id} waits: needs gpu: no worker has it\n`);
 		await ok(['add-worker', '--skip-ssh-check', '--tag', 'gpu', 'w2']);
+		expect((await waiting).exitCode).toBe(0);
 		const done = await waitForStatus(sandbox, current => lastRun(current, id)?.outcome === 'succeeded');
 		expect(lastRun(done, id)!.worker).toBe('w2');
 	});

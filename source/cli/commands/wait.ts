@@ -2,7 +2,7 @@ import type {FinishedRun} from '../../core/model.js';
 import type {SchedulerEvent, SchedulerSnapshot} from '../../core/scheduler.js';
 import {UserError} from '../../core/user-error.js';
 import {parseJobId} from '../../core/validation.js';
-import {waitReasons} from '../../core/wait-reason.js';
+import {noWorkerReasons} from '../../core/wait-reason.js';
 import {withScheduler} from '../connect.js';
 import {formatExit} from '../format.js';
 import {readFinished} from './status.js';
@@ -109,11 +109,11 @@ export async function wait(dataDir: string, idTexts: string[]): Promise<number> 
 
 /** Jobs that no worker can take as things stand: waiting for them could take forever, so say why. */
 function noteStuckJobs(snapshot: SchedulerSnapshot, ids: Set<number> | undefined): void {
-	const reasonOf = waitReasons({paused: snapshot.paused, workers: snapshot.workers, queue: snapshot.queue, running: snapshot.runningJobs}, Date.now());
+	const noWorkerFor = noWorkerReasons(snapshot.workers);
 	for (const job of snapshot.queue) {
 		if (ids && !ids.has(job.id)) continue;
-		const reason = reasonOf(job);
-		if (/^needs |^no worker|draining or offline/.test(reason)) process.stderr.write(`jobdeck: note: job ${job.id} waits: ${reason}\n`);
+		const reason = noWorkerFor(job.needs ?? []);
+		if (reason) process.stderr.write(`jobdeck: note: job ${job.id} waits: ${reason}\n`);
 	}
 }
 
