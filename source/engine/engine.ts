@@ -378,28 +378,47 @@ export class Engine implements Scheduler {
 			if (this.#state.runningJobIds.has(id)) throw new UserError(`job ${id} is running`);
 		}
 
-		const lastRuns = await this.#allLastRuns();
+		// The runs kept in memory answer most retries: whatever was recorded after a job's last run is among them too.
+		const recent = new Map(this.#recent.map(run => [run.id, run]));
+		const jobs = this.#planRetry(retried, recent, false) ?? this.#planRetry(retried, await this.#allLastRuns(), true)!;
 		const now = Date.now();
+		for (const job of jobs) job.queuedAt = now;
+		const saved = this.#change([{type: 'jobs-queued', jobs}], [{type: 'jobs-queued', jobs, at: now}]);
+		this.#scheduleDispatch();
+		await saved;
+		return jobs;
+	}
+
+	/**
+	 * The jobs a retry queues again: the retried ones, then those recorded `dependency-failed` because of them.
+	 * With `complete` false, `lastRuns` holds only the newest runs: undefined when they do not tell enough.
+	 */
+	#planRetry(retried: ReadonlySet<number>, lastRuns: ReadonlyMap<number, FinishedRun>, complete: boolean): QueuedJob[] | undefined {
 		const jobs: QueuedJob[] = [];
 		const requeued = new Set<number>();
+		let incomplete = false;
 		// Fresh starts: the jobs' settings stay, their counts of attempts do not.
 		const requeue = (finished: FinishedRun) => {
 			const {attempt, unreachableRequeues, ...job} = queuedJobOf(finished);
-			jobs.push({...job, queuedAt: now});
+			jobs.push(job);
 			requeued.add(job.id);
 		};
 
 		/** A job this one runs after that failed for good and is not queued again now. */
 		const failedDependency = (finished: FinishedRun) => (finished.after ?? []).find(dependency => {
 			if (requeued.has(dependency) || this.#isQueuedOrRunning(dependency)) return false;
-			return lastRuns.get(dependency)?.outcome !== 'succeeded';
+			const last = lastRuns.get(dependency);
+			if (!last && !complete) incomplete = true;
+			return last?.outcome !== 'succeeded';
 		});
 
 		for (const id of [...retried].sort((left, right) => left - right)) {
 			if (this.#isQueuedOrRunning(id)) throw new UserError(`job ${id} is already queued or running`);
 			const finished = lastRuns.get(id);
+			if (!finished && !complete) return undefined;
 			if (!finished) throw new UserError(`job ${id} has never run here`);
 			const failed = failedDependency(finished);
+			if (incomplete) return undefined;
 			if (failed !== undefined) throw new UserError(`job ${id} runs after job ${failed}, which did not succeed: retry job ${failed} (that re-queues job ${id} too)`);
 			requeue(finished);
 		}
@@ -413,10 +432,7 @@ export class Engine implements Scheduler {
 			if (failedDependency(finished) === undefined) requeue(finished);
 		}
 
-		const saved = this.#change([{type: 'jobs-queued', jobs}], [{type: 'jobs-queued', jobs, at: now}]);
-		this.#scheduleDispatch();
-		await saved;
-		return jobs;
+		return incomplete ? undefined : jobs;
 	}
 
 	async setPaused(paused: boolean): Promise<void> {
