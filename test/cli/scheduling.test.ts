@@ -111,16 +111,18 @@ describe('priorities', () => {
 describe('dependencies', () => {
 	it('a three-step chain whose middle step fails records the last dependency-failed and never runs it; retry re-arms it', async () => {
 		await ok(['add-worker', '--skip-ssh-check', '--slots', '4', 'w1']);
-		const prepare = await addJob(sandbox, ['-e', 'SLEEP=0.5', './step.sh', 'prepare']);
+		await ok(['pause']);
+		const prepare = await addJob(sandbox, ['./step.sh', 'prepare']);
 		sandbox.script('flag.sh', '#!/bin/sh\necho "$1 $WORKER" >> started.txt\ntest -e fixed\n');
 		const middle = await addJob(sandbox, ['--after', String(prepare), './flag.sh', 'middle']);
 		const jsonOut = await ok(['add-job', '--after', String(middle), '--json', './step.sh', 'last']);
 		const [{id: last}] = JSON.parse(jsonOut) as Array<{id: number}>;
 		expect(last).toBe(middle + 1);
 
-		// While prepare runs, the others wait for it, and say so.
+		// Each waits for the one before it, and says so.
 		const waiting = await statusOf(sandbox);
-		expect(waiting.queue.map(job => [job.id, (job as Queued).waiting])).toEqual([[middle, `waiting for job ${prepare}`], [last, `waiting for job ${middle}`]]);
+		expect(waiting.queue.map(job => [job.id, (job as Queued).waiting])).toEqual([[prepare, 'paused'], [middle, `waiting for job ${prepare}`], [last, `waiting for job ${middle}`]]);
+		await ok(['resume']);
 
 		const failed = await waitForStatus(sandbox, current => lastRun(current, last) !== undefined);
 		expect(lastRun(failed, prepare)!.outcome).toBe('succeeded');
