@@ -134,15 +134,23 @@ describe('dependencies', () => {
 		expect(waited.exitCode).toBe(1);
 		expect(waited.stderr).toContain(`job ${last}: dependency failed: job ${middle} did not succeed`);
 
-		// Fixed: retrying the middle step brings the last one back, waiting for it.
+		// The last step cannot be retried by itself while the middle one has failed; a job added after the middle
+		// one now is recorded dependency-failed at once.
+		const direct = await sandbox.run(['retry', String(last)]);
+		expect(direct.stderr).toBe(`jobdeck: job ${last} runs after job ${middle}, which did not succeed: retry job ${middle} (that re-queues job ${last} too)\n`);
+		const late = await addJob(sandbox, ['--after', String(middle), './step.sh', 'late']);
+		expect(lastRun(await statusOf(sandbox), late)).toMatchObject({outcome: 'dependency-failed', dependencyFailed: middle});
+
+		// Fixed: retrying the middle step brings the last one back (and the late one), waiting for it.
 		await ok(['pause']);
 		writeFileSync(join(sandbox.dir, 'fixed'), '');
-		expect((await ok(['retry', String(middle)])).trim().split('\n').map(Number)).toEqual([middle, last]);
+		expect((await ok(['retry', String(middle)])).trim().split('\n').map(Number)).toEqual([middle, last, late]);
 		const rearmed = await statusOf(sandbox);
-		expect(rearmed.queue.map(job => [job.id, (job as Queued).waiting])).toEqual([[middle, 'paused'], [last, `waiting for job ${middle}`]]);
+		expect(rearmed.queue.map(job => [job.id, (job as Queued).waiting])).toEqual([[middle, 'paused'], [last, `waiting for job ${middle}`], [late, `waiting for job ${middle}`]]);
 		await ok(['resume']);
-		expect((await sandbox.run(['wait', String(last)])).exitCode).toBe(0);
-		expect(startedLines()).toEqual(['prepare w1', 'middle w1', 'middle w1', 'last w1']);
+		expect((await sandbox.run(['wait', String(last), String(late)])).exitCode).toBe(0);
+		expect(startedLines().slice(0, 3)).toEqual(['prepare w1', 'middle w1', 'middle w1']);
+		expect(startedLines().slice(3).sort()).toEqual(['last w1', 'late w1']);
 	});
 
 	it('a cancelled job takes every job downstream with it, naming itself; --after applies to every job of an --each batch', async () => {
