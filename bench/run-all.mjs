@@ -5,6 +5,7 @@ import {resolve} from 'node:path';
 
 // dispatch: 2,000 no-ops vs xargs -P8 (and parallel when installed), then 50 ms jobs for the time lost per
 // job and slot; client: add-job vs node -e 0; bulk: 100k jobs queued; scale: 100k queued, 1,000 workers;
+// priority: the same with 100k spread over priorities and needed tags, vs plain first in first out;
 // ui: the embedded UI on that state; attach: `jobdeck ui` on it (attach time, memory, change → other screen).
 const runs = [
 	['dispatch.mjs'],
@@ -12,6 +13,7 @@ const runs = [
 	['client.mjs'],
 	['bulk.mjs'],
 	['scale.mjs'],
+	['priority.mjs'],
 	['ui.mjs'],
 	['attach.mjs'],
 ];

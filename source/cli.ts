@@ -89,12 +89,14 @@ for (const name of ['add-worker', 'add_slave']) {
 		.addOption(new Option('--skip_ssh_auth_check').hideHelp())
 		.option('-e, --env <NAME=VALUE>', 'env for every job on these workers (repeatable)', collect, [])
 		.option('--slots <n>', 'jobs a worker runs at once', '1')
-		.action(async (names: string[], options: DataDirOptions & {skipSshCheck?: boolean; skip_ssh_auth_check?: boolean; env: string[]; slots: string}) => {
+		.option('--tag <tag>', 'a tag these workers have, such as gpu (repeatable); jobs added with --needs go only to workers with those tags', collect, [])
+		.action(async (names: string[], options: DataDirOptions & {skipSshCheck?: boolean; skip_ssh_auth_check?: boolean; env: string[]; slots: string; tag: string[]}) => {
 			const {addWorkers} = await import('./cli/commands/workers.js');
 			await addWorkers(dataDirOf(options), names, {
 				skipSshCheck: Boolean(options.skipSshCheck ?? options.skip_ssh_auth_check),
 				env: options.env,
 				slots: options.slots,
+				tags: options.tag,
 			});
 		});
 }
@@ -110,6 +112,16 @@ for (const name of ['remove-worker', 'remove_slave']) {
 			await removeWorkers(dataDirOf(options), names, options.kill ? 'kill' : (options.wait ? 'wait' : 'now'));
 		});
 }
+
+withDataDir(program.command('tag'))
+	.description('change workers\' tags: jobdeck tag NAME… +TAG -TAG (jobdeck\'s own flags go first)')
+	.argument('<names-and-tags...>', 'worker names, then +TAG to add a tag and -TAG to remove one')
+	// `-gpu` removes a tag: it is not one of our options.
+	.allowUnknownOption()
+	.action(async (items: string[], options: DataDirOptions) => {
+		const {tagWorkers} = await import('./cli/commands/workers.js');
+		await tagWorkers(dataDirOf(options), items);
+	});
 
 for (const [name, drained] of [['disable', true], ['enable', false]] as const) {
 	withDataDir(program.command(name))
@@ -132,6 +144,10 @@ for (const name of ['add-job', 'add_job']) {
 		.option('--retries <n>', 'run a failed job again up to N times, each attempt with a new JOB_ID', '0')
 		.option('--retry-delay <duration>', 'wait this long before each retry (90s, 20m, 2h)')
 		.option('--timeout <duration>', 'cancel a run that takes longer (90s, 20m, 2h) and record it as timed out')
+		.option('--needs <tags>', 'run only on a worker that has all these tags (gpu,mem256)')
+		.option('--priority <n>', 'higher runs first; first in, first out among equals', '0')
+		.option('--after <ids>', 'run only once these jobs (3,4) have succeeded; if one fails for good, this one is recorded as dependency-failed')
+		.option('--json', 'print the new jobs as a JSON list of {id} objects instead of one id a line')
 		// Everything after SCRIPT belongs to the script, even what looks like our own flags.
 		.passThroughOptions()
 		.action(async (script: string, args: string[], options: DataDirOptions & AddJobOptions) => {
@@ -168,6 +184,17 @@ withDataDir(program.command('retry'))
 	.action(async (ids: string[], options: DataDirOptions) => {
 		const {retryJobs} = await import('./cli/commands/jobs.js');
 		await retryJobs(dataDirOf(options), ids);
+	});
+
+withDataDir(program.command('priority'))
+	.description('set the priority of queued jobs: jobdeck priority N ID… (higher runs first)')
+	.argument('<priority>', 'a whole number, negative too')
+	.argument('<ids...>')
+	// A negative priority is not one of our options.
+	.allowUnknownOption()
+	.action(async (priority: string, ids: string[], options: DataDirOptions) => {
+		const {setPriority} = await import('./cli/commands/jobs.js');
+		await setPriority(dataDirOf(options), priority, ids);
 	});
 
 withDataDir(program.command('wait'))

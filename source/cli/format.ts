@@ -5,7 +5,8 @@ import type {SchedulerEvent} from '../core/scheduler.js';
 
 // Plain-text renderings shared by `status` and the headless event lines.
 
-export function formatExit(run: Pick<FinishedRun, 'exitCode' | 'signal' | 'outcome' | 'requeued'>): string {
+export function formatExit(run: Pick<FinishedRun, 'exitCode' | 'signal' | 'outcome' | 'requeued' | 'dependencyFailed'>): string {
+	if (run.outcome === 'dependency-failed') return `dependency failed: job ${run.dependencyFailed} did not succeed, so this one never ran`;
 	const how = run.signal ?? (run.exitCode === null ? undefined : `exit ${run.exitCode}`);
 	let text: string;
 	if (run.outcome === 'cancelled' || run.outcome === 'timed-out') {
@@ -34,6 +35,10 @@ export function formatEvent(event: SchedulerEvent): string[] {
 			return event.jobs.map(job => `queued job ${job.id}: ${commandLine(job)}`);
 		}
 
+		case 'jobs-updated': {
+			return event.jobs.map(job => `job ${job.id} now has priority ${job.priority ?? 0}`);
+		}
+
 		case 'jobs-removed': {
 			return [`removed job${event.ids.length === 1 ? '' : 's'} ${event.ids.join(' ')} from the queue`];
 		}
@@ -44,6 +49,7 @@ export function formatEvent(event: SchedulerEvent): string[] {
 
 		case 'job-finished': {
 			const {run} = event;
+			if (run.outcome === 'dependency-failed') return [`job ${run.id} will not run: job ${run.dependencyFailed} did not succeed (dependency-failed)`];
 			return [`finished job ${run.id} on ${run.worker} (JOB_ID ${run.runId}): ${formatExit(run)} after ${formatDuration(run.endedAt - run.startedAt)}`];
 		}
 
@@ -52,7 +58,7 @@ export function formatEvent(event: SchedulerEvent): string[] {
 		}
 
 		case 'workers-added': {
-			return event.workers.map(worker => `added worker ${worker.name} (${worker.slots} slot${worker.slots === 1 ? '' : 's'})`);
+			return event.workers.map(worker => `added worker ${worker.name} (${worker.slots} slot${worker.slots === 1 ? '' : 's'}${worker.tags ? `; tags ${worker.tags.join(',')}` : ''})`);
 		}
 
 		case 'worker-updated': {

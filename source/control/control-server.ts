@@ -264,6 +264,17 @@ function checkParams(method: SchedulerMethod, params: unknown[]): unknown[] {
 			break;
 		}
 
+		case 'tagWorkers': {
+			if (!isStringList(params[0]) || !isStringList(params[1]) || !isStringList(params[2])) refuse('a list of names, a list of tags to add and a list to remove');
+			break;
+		}
+
+		case 'setJobPriority': {
+			// The priority itself is the engine's to check, with the command line's words.
+			if (!isIdList(params[0])) refuse('a list of job ids and a priority');
+			break;
+		}
+
 		case 'addJobs': {
 			if (!Array.isArray(params[0]) || !params[0].every(isObject)) refuse('a list of jobs');
 			break;

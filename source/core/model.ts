@@ -26,6 +26,8 @@ export type Worker = {
 	offline?: WorkerOffline;
 	/** Re-checks that failed since the worker last ran a job properly: they set how long the next offline spell waits. */
 	failedRechecks?: number;
+	/** What the worker offers (`gpu`, `mem256`), sorted; a job that needs tags runs only where all of them are. Absent: none. */
+	tags?: string[];
 };
 
 export type WorkerOffline = {
@@ -60,6 +62,12 @@ export type QueuedJob = {
 	unreachableRequeues?: number;
 	/** A retry waits in the queue until then. */
 	notBefore?: number;
+	/** Tags a worker must have, every one of them, to run this job; sorted. */
+	needs?: string[];
+	/** Higher runs first; first in, first out among equals (absent: 0). */
+	priority?: number;
+	/** Jobs that must have succeeded (after their retries) before this one may run. */
+	after?: number[];
 };
 
 /** One attempt at running a job, while it runs. `runId` is the job's JOB_ID. */
@@ -79,7 +87,8 @@ export type JobRun = QueuedJob & {
 	timedOut?: boolean;
 };
 
-export type RunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'timed-out' | 'lost';
+/** `dependency-failed`: the job never ran, as a job it waited on failed for good or was cancelled. */
+export type RunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'timed-out' | 'lost' | 'dependency-failed';
 
 /** Why a job went back to the queue after a run: another attempt, or its worker could not be reached. */
 export type RequeueReason = 'retry' | 'worker-unreachable';
@@ -94,6 +103,8 @@ export type FinishedRun = Omit<JobRun, 'pidStartTime' | 'cancelRequestedAt' | 'c
 	outcome: RunOutcome;
 	/** Set when the job was queued again after this run, so this run was not its last. */
 	requeued?: RequeueReason;
+	/** With outcome `dependency-failed`: the job whose failure (or cancel) means this one will not run. */
+	dependencyFailed?: number;
 };
 
 export function workerState(worker: Worker, runningJobs: number): WorkerState {
@@ -116,7 +127,7 @@ export function runOutcome(exitCode: number | null, signal: string | null, cance
 
 /** The job a run belongs to, as it would wait in the queue: only the job's own fields. */
 export function queuedJobOf(run: QueuedJob): QueuedJob {
-	const {id, script, args, env, cwd, queuedAt, retries, retryDelayMs, timeoutMs, attempt, unreachableRequeues} = run;
+	const {id, script, args, env, cwd, queuedAt, retries, retryDelayMs, timeoutMs, attempt, unreachableRequeues, needs, priority, after} = run;
 	return {
 		id, script, args, env, cwd, queuedAt,
 		...(retries !== undefined && {retries}),
@@ -124,5 +135,8 @@ export function queuedJobOf(run: QueuedJob): QueuedJob {
 		...(timeoutMs !== undefined && {timeoutMs}),
 		...(attempt !== undefined && {attempt}),
 		...(unreachableRequeues !== undefined && {unreachableRequeues}),
+		...(needs !== undefined && {needs}),
+		...(priority !== undefined && {priority}),
+		...(after !== undefined && {after}),
 	};
 }

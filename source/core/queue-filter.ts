@@ -10,5 +10,5 @@ export function normalizedFilter(filter: string | undefined): string {
 }
 
 export function jobMatches(job: QueuedJob, needle: string): boolean {
-	return needle === '' || `#${job.id} ${job.script} ${formatArguments(job.args)}`.toLowerCase().includes(needle);
+	return needle === '' || `#${job.id} ${job.needs?.join(' ') ?? ''} ${job.script} ${formatArguments(job.args)}`.toLowerCase().includes(needle);
 }

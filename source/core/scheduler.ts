@@ -9,6 +9,7 @@ export type NewWorker = {
 	name: string;
 	slots?: number;
 	env?: EnvVars;
+	tags?: string[];
 };
 
 export type AddWorkersRequest = {
@@ -29,6 +30,12 @@ export type NewJob = {
 	retryDelayMs?: number;
 	/** Cancel a run that goes on longer than this, and record it as timed out. */
 	timeoutMs?: number;
+	/** Run only on a worker that has every one of these tags. */
+	needs?: string[];
+	/** Higher runs first (default 0). */
+	priority?: number;
+	/** Run only once all these jobs have succeeded; if one fails for good, this one is recorded as `dependency-failed`. */
+	after?: number[];
 };
 
 /** `now` refuses busy workers; `wait` lets their jobs finish; `kill` cancels them. */
@@ -57,6 +64,8 @@ export type SchedulerEvent = {at: number} & (
 	/** `front`: jobs that came back after a run, served before the rest of the queue. */
 	| {type: 'jobs-queued'; jobs: QueuedJob[]; front?: boolean}
 	| {type: 'jobs-removed'; ids: number[]}
+	/** Queued jobs whose settings changed (their priority): they replace the ones with the same ids. */
+	| {type: 'jobs-updated'; jobs: QueuedJob[]}
 	| {type: 'job-started'; run: JobRun}
 	| {type: 'job-finished'; run: FinishedRun}
 	| {type: 'cancel-requested'; runId: number; id: number; timedOut?: boolean}
@@ -105,9 +114,12 @@ export type QueuePageRequest = {
 	filter?: string;
 };
 
+/** A queued job with why it is not running yet, in words ("needs gpu: no worker has it"). */
+export type WaitingJob = QueuedJob & {waiting: string};
+
 export type QueuePage = {
 	offset: number;
-	jobs: QueuedJob[];
+	jobs: WaitingJob[];
 	/** How many queued jobs the filter lets through, all told. */
 	total: number;
 };
@@ -122,14 +134,18 @@ export type Scheduler = {
 	addWorkers(request: AddWorkersRequest): Promise<Worker[]>;
 	removeWorkers(names: string[], mode: RemoveWorkerMode): Promise<void>;
 	setWorkersDrained(names: string[], drained: boolean): Promise<void>;
+	/** Adds and removes tags of workers; returns the workers as they are now. */
+	tagWorkers(names: string[], add: string[], remove: string[]): Promise<Worker[]>;
 
 	addJobs(jobs: NewJob[]): Promise<QueuedJob[]>;
 	/** Removes queued jobs; returns the ids removed. */
 	removeJobs(selector: JobSelector): Promise<number[]>;
 	/** Cancels running jobs (SIGTERM to the group, SIGKILL after `graceMs`) and removes queued ones. */
 	cancelJobs(ids: number[], graceMs?: number): Promise<void>;
-	/** Queues finished jobs again as new jobs; returns them. */
+	/** Queues finished jobs again, and the jobs recorded `dependency-failed` because of them; returns them. */
 	retryJobs(ids: number[]): Promise<QueuedJob[]>;
+	/** Sets the priority of queued jobs; returns them. */
+	setJobPriority(ids: number[], priority: number): Promise<QueuedJob[]>;
 
 	setPaused(paused: boolean): Promise<void>;
 	/** Replaces workers and queue with those of a saved status (ours or the original tool's). */

@@ -1,5 +1,6 @@
 import {workerState, type FinishedRun, type JobRun, type QueuedJob, type Worker, type WorkerState} from './model.js';
-import type {SchedulerSnapshot} from './scheduler.js';
+import type {SchedulerSnapshot, WaitingJob} from './scheduler.js';
+import {unfinishedIn, waitReasons} from './wait-reason.js';
 
 // The shape of `jobdeck status --json`: a documented interface that scripts
 // rely on (and that `load-status` reads back). Add fields; never rename or
@@ -8,12 +9,14 @@ import type {SchedulerSnapshot} from './scheduler.js';
 export type StatusJson = {
 	scheduler: {running: boolean; paused: boolean; dataDir: string; logDir: string};
 	workers: Array<Worker & {state: WorkerState; runningJobs: number[]}>;
-	queue: QueuedJob[];
+	/** `waiting`: why the job is not running yet, in words ("needs gpu: no worker has it"). */
+	queue: WaitingJob[];
 	running: JobRun[];
 	finished: FinishedRun[];
 };
 
-export function statusJson(snapshot: SchedulerSnapshot): StatusJson {
+export function statusJson(snapshot: SchedulerSnapshot, now = Date.now()): StatusJson {
+	const reasonOf = waitReasons({paused: snapshot.paused, workers: snapshot.workers, unfinished: unfinishedIn(snapshot.queue, snapshot.runningJobs)}, now);
 	const runningOn = new Map<string, number[]>();
 	for (const run of snapshot.runningJobs) runningOn.set(run.worker, [...(runningOn.get(run.worker) ?? []), run.id]);
 	return {
@@ -22,7 +25,7 @@ export function statusJson(snapshot: SchedulerSnapshot): StatusJson {
 			const runningJobs = runningOn.get(worker.name) ?? [];
 			return {...worker, state: workerState(worker, runningJobs.length), runningJobs};
 		}),
-		queue: snapshot.queue,
+		queue: snapshot.queue.map(job => ({...job, waiting: reasonOf(job)})),
 		running: snapshot.runningJobs,
 		finished: snapshot.finished,
 	};

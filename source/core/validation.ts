@@ -117,3 +117,52 @@ export function checkDurationMs(value: unknown, what: string, allowZero: boolean
 
 	return Math.round(value);
 }
+
+const longestTag = 64;
+
+/** A worker tag or a job's need: a plain word, so that `tag NAME +gpu -mem256` and `--needs gpu,mem256` read it back unchanged. */
+export function checkTag(tag: unknown): string {
+	if (typeof tag !== 'string') throw new UserError('a tag must be a string');
+	if (tag.length === 0) throw new UserError('a tag is empty');
+	if (controlCharacter.test(tag)) throw new UserError(`tag ${describeString(tag)} contains a control character`);
+	if (/[\s,]/.test(tag)) throw new UserError(`tag ${describeString(tag)} contains a space or a comma`);
+	if (tag.startsWith('+') || tag.startsWith('-')) throw new UserError(`tag ${describeString(tag)} starts with "${tag[0]!}"`);
+	if (tag.length > longestTag) throw new UserError(`tag ${describeString(tag)} is longer than ${longestTag} characters`);
+	return tag;
+}
+
+/** Tags as they are kept: checked, sorted, each once, so that equal sets have equal keys. */
+export function checkTags(tags: unknown): string[] {
+	if (tags === undefined || tags === null) return [];
+	if (!Array.isArray(tags)) throw new UserError('tags must be a list of strings');
+	return [...new Set(tags.map(tag => checkTag(tag)))].sort();
+}
+
+/** `--needs gpu,mem256`: a comma-separated list of tags. */
+export function parseTagList(text: string): string[] {
+	return checkTags(text.split(','));
+}
+
+const highestPriority = 1_000_000;
+
+/** A priority typed (a string) or sent over the socket (a number): a whole number, negative too. */
+export function checkPriority(value: unknown): number {
+	const number = typeof value === 'string' && /^[+-]?\d+$/.test(value.trim()) ? Number(value) : value;
+	if (typeof number !== 'number' || !Number.isInteger(number) || Math.abs(number) > highestPriority) {
+		throw new UserError(`priority must be a whole number from -${highestPriority} to ${highestPriority}, not ${describeString(String(value))}`);
+	}
+
+	return number;
+}
+
+/** `--after 3,4`: a comma-separated list of job ids. */
+export function parseJobIdList(text: string): number[] {
+	return [...new Set(text.split(',').map(id => parseJobId(id)))];
+}
+
+/** Job ids as they arrive over the socket. */
+export function checkJobIds(ids: unknown, what: string): number[] {
+	if (ids === undefined || ids === null) return [];
+	if (!Array.isArray(ids) || !ids.every(id => Number.isSafeInteger(id) && (id as number) >= 0)) throw new UserError(`${what} must be a list of job ids`);
+	return [...new Set(ids as number[])];
+}

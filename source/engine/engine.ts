@@ -20,8 +20,20 @@ import {
 	type SubscribeOptions,
 } from '../core/scheduler.js';
 import {jobMatches, normalizedFilter} from '../core/queue-filter.js';
+import {waitReasons} from '../core/wait-reason.js';
 import {UserError} from '../core/user-error.js';
-import {checkArgs, checkDurationMs, checkEnv, checkRetries, checkSlots, checkWorkerName, describeString} from '../core/validation.js';
+import {
+	checkArgs,
+	checkDurationMs,
+	checkEnv,
+	checkJobIds,
+	checkPriority,
+	checkRetries,
+	checkSlots,
+	checkTags,
+	checkWorkerName,
+	describeString,
+} from '../core/validation.js';
 import {lockDataDir, type DataDirLock} from './data-dir-lock.js';
 import {
 	exitStatusOf,
@@ -37,6 +49,7 @@ import {nextAttempt} from './next-attempt.js';
 import {withQueueCounts} from './queue-counts.js';
 import {probeWorker} from './ssh-probe.js';
 import {readHistoryFrom, readHistoryTail} from './state/history-file.js';
+import {nextMatch} from './state/next-match.js';
 import type {SchedulerState, StateChange} from './state/scheduler-state.js';
 import {StateStore} from './state/state-store.js';
 import {parseStatus} from './status-import.js';
@@ -173,18 +186,23 @@ export class Engine implements Scheduler {
 	}
 
 	async queuePage({offset, limit, filter}: QueuePageRequest): Promise<QueuePage> {
+		const {queue, workers, runningJobIds, paused} = this.#state;
 		const needle = normalizedFilter(filter);
-		const jobs: QueuedJob[] = [];
-		let position = 0;
-		for (const job of this.#state.queue.values()) {
-			if (!jobMatches(job, needle)) continue;
-			if (position >= offset && jobs.length < limit) jobs.push(job);
-			position++;
-			// Without a filter the total is known: no need to walk the rest of a long queue.
-			if (needle === '' && jobs.length === limit) break;
+		let jobs: QueuedJob[] = [];
+		let total = queue.size;
+		if (needle === '') {
+			jobs = queue.first(offset + limit).slice(offset);
+		} else {
+			total = 0;
+			for (const job of queue.values()) {
+				if (!jobMatches(job, needle)) continue;
+				if (total >= offset && jobs.length < limit) jobs.push(job);
+				total++;
+			}
 		}
 
-		return {offset, jobs, total: needle === '' ? this.#state.queue.size : position};
+		const reasonOf = waitReasons({paused, workers: workers.values(), unfinished: id => queue.has(id) || runningJobIds.has(id)}, Date.now());
+		return {offset, jobs: jobs.map(job => ({...job, waiting: reasonOf(job)})), total};
 	}
 
 	async addWorkers(request: AddWorkersRequest): Promise<Worker[]> {
@@ -255,15 +273,76 @@ export class Engine implements Scheduler {
 		if (!drained) this.#scheduleDispatch();
 	}
 
+	async tagWorkers(names: string[], add: string[], remove: string[]): Promise<Worker[]> {
+		this.#refuseWhenStopping();
+		if (names.length === 0) throw new UserError('no worker name given');
+		const added = checkTags(add);
+		const removed = checkTags(remove);
+		if (added.length === 0 && removed.length === 0) throw new UserError('no tag given: write +TAG to add one, -TAG to remove one');
+		const both = added.find(tag => removed.includes(tag));
+		if (both !== undefined) throw new UserError(`tag ${describeString(both)} is both added and removed`);
+		const workers = [...new Set(names)].map(name => this.#existingWorker(name));
+		const at = Date.now();
+		const changes: StateChange[] = workers.map(worker => ({
+			type: 'worker-tags',
+			name: worker.name,
+			tags: [...new Set([...(worker.tags ?? []), ...added])].filter(tag => !removed.includes(tag)).sort(),
+		}));
+		const saved = this.#store.apply(changes);
+		const updated = workers.map(worker => ({...worker}));
+		for (const worker of updated) this.#emit({type: 'worker-updated', worker, at});
+		this.#scheduleDispatch();
+		await saved;
+		return updated;
+	}
+
 	async addJobs(newJobs: NewJob[]): Promise<QueuedJob[]> {
 		this.#refuseWhenStopping();
 		if (newJobs.length === 0) throw new UserError('no job given');
 		const checked = await checkNewJobs(newJobs);
+		const awaited = new Set(checked.flatMap(job => job.after ?? []));
+		const olderRuns = await this.#lastRunsOf([...awaited].filter(id => !this.#isQueuedOrRunning(id)));
 		const now = Date.now();
 		// Ids are handed out only after every job passed its checks, and with no await in between.
 		let id = this.#state.nextJobId;
 		const jobs: QueuedJob[] = checked.map(job => ({id: id++, ...job, queuedAt: now}));
-		const saved = this.#change([{type: 'jobs-queued', jobs}], [{type: 'jobs-queued', jobs, at: now}]);
+		const failedAlready: Array<{job: QueuedJob; failed: number}> = [];
+		for (const job of jobs) {
+			for (const dependency of job.after ?? []) {
+				if (dependency === job.id) throw new UserError(`job ${dependency} cannot run after itself`);
+				const end = this.#dependencyEnd(dependency, olderRuns);
+				if (end === undefined) throw new UserError(`--after: job ${dependency} is not known (not queued, running or finished here)`);
+				if (typeof end === 'number') {
+					failedAlready.push({job, failed: end});
+					break;
+				}
+			}
+		}
+
+		// A job added after one that already failed for good is recorded as never to run, as if it had been waiting.
+		const failedIds = new Set(failedAlready.map(({job}) => job.id));
+		const queued = jobs.filter(job => !failedIds.has(job.id));
+		let runId = this.#state.nextRunId;
+		const dependencyFailed = failedAlready.map(({job, failed}) => dependencyFailedRun(job, runId++, failed, now));
+		const saved = this.#change(
+			[{type: 'jobs-queued', jobs: queued, ...(dependencyFailed.length > 0 && {dependencyFailed})}],
+			[{type: 'jobs-queued', jobs: queued, at: now}],
+		);
+		this.#recordDependencyFailures(dependencyFailed, false);
+		this.#scheduleDispatch();
+		await saved;
+		return jobs;
+	}
+
+	async setJobPriority(ids: number[], priority: number): Promise<QueuedJob[]> {
+		this.#refuseWhenStopping();
+		const checked = checkPriority(priority);
+		const jobIds = checkJobIds(ids, 'the job ids');
+		if (jobIds.length === 0) throw new UserError('no job id given');
+		for (const id of jobIds) this.#refuseUnlessQueued(id);
+		const saved = this.#store.apply([{type: 'jobs-priority', ids: jobIds, priority: checked}]);
+		const jobs = jobIds.map(id => this.#state.queue.get(id)!);
+		this.#emit({type: 'jobs-updated', jobs, at: Date.now()});
 		this.#scheduleDispatch();
 		await saved;
 		return jobs;
@@ -283,7 +362,11 @@ export class Engine implements Scheduler {
 			if (ids.length === 0) throw new UserError(`no queued job runs ${describeString([selector.script, ...selector.args].join(' '))}`);
 		}
 
-		await this.#change([{type: 'jobs-removed', ids}], [{type: 'jobs-removed', ids, at: Date.now()}]);
+		const at = Date.now();
+		const dependencyFailed = this.#dependencyFailures(ids, at);
+		const saved = this.#change([{type: 'jobs-removed', ids, ...(dependencyFailed.length > 0 && {dependencyFailed})}], [{type: 'jobs-removed', ids, at}]);
+		this.#recordDependencyFailures(dependencyFailed);
+		await saved;
 		return ids;
 	}
 
@@ -304,33 +387,81 @@ export class Engine implements Scheduler {
 			.filter(run => run.cancelRequestedAt === undefined)
 			.map(run => ({type: 'run-cancel-requested', runId: run.runId, at, killAt: at + graceMs}));
 		const events: SchedulerEvent[] = runsToCancel.map(run => ({type: 'cancel-requested', runId: run.runId, id: run.id, at}));
+		const dependencyFailed = this.#dependencyFailures(queuedIds, at);
 		if (queuedIds.length > 0) {
-			changes.push({type: 'jobs-removed', ids: queuedIds});
+			changes.push({type: 'jobs-removed', ids: queuedIds, ...(dependencyFailed.length > 0 && {dependencyFailed})});
 			events.push({type: 'jobs-removed', ids: queuedIds, at});
 		}
 
-		await this.#change(changes, events);
+		const saved = this.#change(changes, events);
+		this.#recordDependencyFailures(dependencyFailed);
+		await saved;
 		for (const run of runsToCancel) this.#terminate(run);
 	}
 
 	async retryJobs(ids: number[]): Promise<QueuedJob[]> {
 		this.#refuseWhenStopping();
-		const jobs: QueuedJob[] = [];
-		const now = Date.now();
-		for (const id of new Set(ids)) {
+		const retried = new Set(ids);
+		for (const id of retried) {
 			if (this.#state.queue.has(id)) throw new UserError(`job ${id} is already queued`);
-			if ([...this.#state.running.values()].some(run => run.id === id)) throw new UserError(`job ${id} is running`);
-			const finished = await this.#lastRunOf(id);
-			if (!finished) throw new UserError(`job ${id} has never run here`);
-			// A fresh start: the job's settings stay, its count of attempts does not.
-			const {attempt, unreachableRequeues, ...job} = queuedJobOf(finished);
-			jobs.push({...job, queuedAt: now});
+			if (this.#state.runningJobIds.has(id)) throw new UserError(`job ${id} is running`);
 		}
 
+		// The runs kept in memory answer most retries: whatever was recorded after a job's last run is among them too.
+		const recent = new Map(this.#recent.map(run => [run.id, run]));
+		const jobs = this.#planRetry(retried, recent, false) ?? this.#planRetry(retried, await this.#allLastRuns(), true)!;
+		const now = Date.now();
+		for (const job of jobs) job.queuedAt = now;
 		const saved = this.#change([{type: 'jobs-queued', jobs}], [{type: 'jobs-queued', jobs, at: now}]);
 		this.#scheduleDispatch();
 		await saved;
 		return jobs;
+	}
+
+	/**
+	 * The jobs a retry queues again: the retried ones, then those recorded `dependency-failed` because of them.
+	 * With `complete` false, `lastRuns` holds only the newest runs: undefined when they do not tell enough.
+	 */
+	#planRetry(retried: ReadonlySet<number>, lastRuns: ReadonlyMap<number, FinishedRun>, complete: boolean): QueuedJob[] | undefined {
+		const jobs: QueuedJob[] = [];
+		const requeued = new Set<number>();
+		let incomplete = false;
+		// Fresh starts: the jobs' settings stay, their counts of attempts do not.
+		const requeue = (finished: FinishedRun) => {
+			const {attempt, unreachableRequeues, ...job} = queuedJobOf(finished);
+			jobs.push(job);
+			requeued.add(job.id);
+		};
+
+		/** A job this one runs after that failed for good and is not queued again now. */
+		const failedDependency = (finished: FinishedRun) => (finished.after ?? []).find(dependency => {
+			if (requeued.has(dependency) || this.#isQueuedOrRunning(dependency)) return false;
+			const last = lastRuns.get(dependency);
+			if (!last && !complete) incomplete = true;
+			return last?.outcome !== 'succeeded';
+		});
+
+		for (const id of [...retried].sort((left, right) => left - right)) {
+			if (this.#isQueuedOrRunning(id)) throw new UserError(`job ${id} is already queued or running`);
+			const finished = lastRuns.get(id);
+			if (!finished && !complete) return undefined;
+			if (!finished) throw new UserError(`job ${id} has never run here`);
+			const failed = failedDependency(finished);
+			if (incomplete) return undefined;
+			if (failed !== undefined) throw new UserError(`job ${id} runs after job ${failed}, which did not succeed: retry job ${failed} (that re-queues job ${id} too)`);
+			requeue(finished);
+		}
+
+		// What was recorded `dependency-failed` because of a retried job waits for it again, in id order, so that
+		// every job comes after those it waits for.
+		const rearmed = [...lastRuns.values()]
+			.filter(run => run.outcome === 'dependency-failed' && requeued.has(run.dependencyFailed!) && !retried.has(run.id) && !this.#isQueuedOrRunning(run.id))
+			.sort((left, right) => left.id - right.id);
+		for (const finished of rearmed) {
+			if (failedDependency(finished) === undefined) requeue(finished);
+		}
+
+		return incomplete ? undefined : jobs;
 	}
 
 	async setPaused(paused: boolean): Promise<void> {
@@ -401,15 +532,12 @@ export class Engine implements Scheduler {
 			return;
 		}
 
+		const nextRetryAt = this.#state.queue.promoteDue(now);
+		if (nextRetryAt !== undefined) this.#wakeAt(nextRetryAt);
 		const started: Array<{run: JobRun; saved: Promise<void>}> = [];
-		for (const job of this.#state.queue.values()) {
-			if (job.notBefore !== undefined && job.notBefore > now) {
-				this.#wakeAt(job.notBefore);
-				continue;
-			}
-
-			const worker = this.#freeWorker();
-			if (!worker) break;
+		for (let match = nextMatch(this.#state); match; match = nextMatch(this.#state)) {
+			const {job} = match;
+			const worker = this.#state.workers.get(match.worker)!;
 			const runId = this.#state.nextRunId;
 			const run: JobRun = {
 				...job,
@@ -431,12 +559,6 @@ export class Engine implements Scheduler {
 			this.#spawning.add(spawning);
 			void spawning.finally(() => this.#spawning.delete(spawning));
 		}
-	}
-
-	/** The first worker, in add order, that takes jobs and has a free slot: the state keeps them indexed. */
-	#freeWorker(): Worker | undefined {
-		const name = this.#state.freeWorkers.first();
-		return name === undefined ? undefined : this.#state.workers.get(name);
 	}
 
 	/** Dispatches again when a retry's delay runs out. */
@@ -533,13 +655,21 @@ export class Engine implements Scheduler {
 		if (outcome === 'succeeded') this.#totals.done++;
 		else if (!next) this.#totals.failed++;
 
-		const changes: StateChange[] = [{type: 'run-finished', run: finished, ...(next && {requeue: next.job})}];
+		// A job that failed for good takes down every job waiting for it, in the same change.
+		const dependencyFailed = !next && outcome !== 'succeeded' ? this.#dependencyFailures([run.id], endedAt) : [];
+		const changes: StateChange[] = [{
+			type: 'run-finished',
+			run: finished,
+			...(next && {requeue: next.job}),
+			...(dependencyFailed.length > 0 && {dependencyFailed}),
+		}];
 		const workerBefore = this.#state.workers.get(run.worker);
 		const health = workerBefore && healthAfterRun(workerBefore, unreachable, this.#health, endedAt);
 		const wentOffline = health?.offline && !workerBefore?.offline;
 		if (health) changes.push({type: 'worker-health', name: run.worker, ...health});
 		const saved = this.#store.apply(changes);
 		this.#emit({type: 'job-finished', run: finished, at: endedAt});
+		this.#recordDependencyFailures(dependencyFailed);
 		if (next) this.#emit({type: 'jobs-queued', jobs: [next.job], front: true, at: endedAt});
 		const worker = this.#state.workers.get(run.worker);
 		if (worker) this.#emit({type: 'worker-updated', worker: {...worker}, at: endedAt});
@@ -733,7 +863,8 @@ export class Engine implements Scheduler {
 		const at = Date.now();
 		this.#saveFailedAt = at;
 		// Finishes that were refused: those runs are running again as far as the state knows.
-		const rolledBack = this.#recent.filter(run => this.#state.running.has(run.runId));
+		// And jobs recorded `dependency-failed` that are back in the queue.
+		const rolledBack = this.#recent.filter(run => this.#state.running.has(run.runId) || (run.outcome === 'dependency-failed' && this.#state.queue.has(run.id)));
 		for (const run of rolledBack) this.#recent.splice(this.#recent.indexOf(run), 1);
 		this.#emit({type: 'error', message: error.message, at});
 		this.#emit({type: 'state-loaded', at});
@@ -812,13 +943,103 @@ export class Engine implements Scheduler {
 		return `job${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`;
 	}
 
-	async #lastRunOf(id: number): Promise<FinishedRun | undefined> {
-		const recent = this.#recent.findLast(run => run.id === id);
-		if (recent) return recent;
-		// Older than what is kept in memory: the history file has every run.
-		const all = await readHistoryFrom(this.#store.files.history, 0);
-		return all.findLast(run => run.id === id);
+	#isQueuedOrRunning(id: number): boolean {
+		return this.#state.queue.has(id) || this.#state.runningJobIds.has(id);
 	}
+
+	/** The last run of each of these jobs, from the runs kept in memory or else the history file. */
+	async #lastRunsOf(ids: number[]): Promise<Map<number, FinishedRun>> {
+		const found = new Map<number, FinishedRun>();
+		const wanted = new Set(ids);
+		for (const run of this.#recent) if (wanted.has(run.id)) found.set(run.id, run);
+		if (found.size === wanted.size) return found;
+		const all = await this.#allLastRuns();
+		for (const id of wanted) {
+			const run = all.get(id);
+			if (run) found.set(id, run);
+		}
+
+		return found;
+	}
+
+	/** Every job's last run: the history file has every run, the newest ones may still be on their way to it. */
+	async #allLastRuns(): Promise<Map<number, FinishedRun>> {
+		const lastRuns = new Map<number, FinishedRun>();
+		const fromFile = await readHistoryFrom(this.#store.files.history, 0);
+		const inFile = new Set(fromFile.map(run => run.runId));
+		for (const run of fromFile) lastRuns.set(run.id, run);
+		for (const run of this.#recent) if (!inFile.has(run.runId)) lastRuns.set(run.id, run);
+		return lastRuns;
+	}
+
+	/**
+	 * How a job this one waits for stands, read after the last await: undefined when unknown, `pending`
+	 * while it is queued or running, `succeeded`, or the id of the failed job to name (a job that never
+	 * ran as its own dependency failed names that one).
+	 */
+	#dependencyEnd(id: number, olderRuns: Map<number, FinishedRun>): 'pending' | 'succeeded' | number | undefined {
+		if (this.#isQueuedOrRunning(id)) return 'pending';
+		// It may have ended during the await: its run is in memory then.
+		const run = this.#recent.findLast(candidate => candidate.id === id) ?? olderRuns.get(id);
+		if (!run) return undefined;
+		if (run.outcome === 'succeeded') return 'succeeded';
+		return run.outcome === 'dependency-failed' ? run.dependencyFailed! : id;
+	}
+
+	/** Every queued job downstream of these jobs (which fail for good or leave the queue), as `dependency-failed` runs. */
+	#dependencyFailures(ids: readonly number[], at: number): FinishedRun[] {
+		const runs: FinishedRun[] = [];
+		const seen = new Set(ids);
+		let runId = this.#state.nextRunId;
+		const stack = ids.map(id => ({id, root: id}));
+		for (let item = stack.pop(); item; item = stack.pop()) {
+			for (const dependent of this.#state.dependencies.dependentsOf(item.id)) {
+				const job = this.#state.queue.get(dependent);
+				if (seen.has(dependent) || !job) continue;
+				seen.add(dependent);
+				runs.push(dependencyFailedRun(job, runId++, item.root, at));
+				stack.push({id: dependent, root: item.root});
+			}
+		}
+
+		return runs.sort((left, right) => left.runId - right.runId);
+	}
+
+	/** Tells the listeners about dependency-failed runs already applied to the state. */
+	#recordDependencyFailures(runs: FinishedRun[], wereQueued = true): void {
+		if (runs.length === 0) return;
+		const at = runs[0]!.endedAt;
+		if (wereQueued) this.#emit({type: 'jobs-removed', ids: runs.map(run => run.id), at});
+		for (const run of runs) {
+			this.#recent.push(run);
+			this.#totals.failed++;
+			this.#emit({type: 'job-finished', run, at});
+		}
+
+		if (this.#recent.length > recentRunsKept) this.#recent.splice(0, this.#recent.length - recentRunsKept);
+	}
+}
+
+/** The record of a job that will never run, as `failed` (a job it waited for, maybe further up) failed for good. */
+function dependencyFailedRun(job: QueuedJob, runId: number, failed: number, at: number): FinishedRun {
+	const {notBefore, ...fields} = job;
+	return {
+		...fields,
+		runId,
+		worker: '',
+		startedAt: at,
+		logFile: '',
+		endedAt: at,
+		exitCode: null,
+		signal: null,
+		outcome: 'dependency-failed',
+		dependencyFailed: failed,
+	};
+}
+
+function tagsOf(tags: unknown): Pick<Worker, 'tags'> {
+	const checked = checkTags(tags);
+	return checked.length > 0 ? {tags: checked} : {};
 }
 
 function checkNewWorker(entry: NewWorker, now: number): Worker {
@@ -826,6 +1047,7 @@ function checkNewWorker(entry: NewWorker, now: number): Worker {
 		name: checkWorkerName(entry.name),
 		slots: checkSlots(entry.slots ?? 1),
 		env: checkEnv(entry.env),
+		...(tagsOf(entry.tags)),
 		addedAt: now,
 		removeWhenIdle: false,
 		drained: false,
@@ -851,9 +1073,15 @@ async function checkNewJobs(newJobs: NewJob[]): Promise<Array<Omit<QueuedJob, 'i
 }
 
 /** Only the settings a job has are stored: most jobs have none. */
-function checkJobSettings(job: NewJob): Pick<QueuedJob, 'retries' | 'retryDelayMs' | 'timeoutMs'> {
+function checkJobSettings(job: NewJob): Pick<QueuedJob, 'retries' | 'retryDelayMs' | 'timeoutMs' | 'needs' | 'priority' | 'after'> {
 	const retries = job.retries === undefined ? 0 : checkRetries(job.retries);
+	const needs = checkTags(job.needs);
+	const priority = job.priority === undefined ? 0 : checkPriority(job.priority);
+	const after = checkJobIds(job.after, '--after');
 	return {
+		...(needs.length > 0 && {needs}),
+		...(priority !== 0 && {priority}),
+		...(after.length > 0 && {after}),
 		...(retries > 0 && {retries}),
 		...(job.retryDelayMs !== undefined && job.retryDelayMs !== 0 && {retryDelayMs: checkDurationMs(job.retryDelayMs, 'the retry delay', true)}),
 		...(job.timeoutMs !== undefined && {timeoutMs: checkDurationMs(job.timeoutMs, 'the timeout', false)}),

@@ -28,7 +28,12 @@ export function parseStatus(status: unknown, cwd: string): ImportedStatus {
 function parseJobdeckStatus(status: Record<string, unknown>, cwd: string): ImportedStatus {
 	const workers = list(status['workers'], 'workers').map((entry, index): NewWorker => {
 		const worker = object(entry, `workers[${index}]`);
-		return {name: string(worker['name'], `workers[${index}].name`), slots: worker['slots'] as number | undefined, env: checkEnv(worker['env'])};
+		return {
+			name: string(worker['name'], `workers[${index}].name`),
+			slots: worker['slots'] as number | undefined,
+			env: checkEnv(worker['env']),
+			...(worker['tags'] !== undefined && {tags: worker['tags'] as string[]}),
+		};
 	});
 	const toJob = (where: string) => (entry: unknown, index: number): NewJob => {
 		const job = object(entry, `${where}[${index}]`);
@@ -41,6 +46,9 @@ function parseJobdeckStatus(status: Record<string, unknown>, cwd: string): Impor
 			...(job['retries'] !== undefined && {retries: job['retries'] as number}),
 			...(job['retryDelayMs'] !== undefined && {retryDelayMs: job['retryDelayMs'] as number}),
 			...(job['timeoutMs'] !== undefined && {timeoutMs: job['timeoutMs'] as number}),
+			...(job['needs'] !== undefined && {needs: job['needs'] as string[]}),
+			...(job['priority'] !== undefined && {priority: job['priority'] as number}),
+			// Not `after`: the jobs get new ids here, so the ids it names would mean other jobs.
 		};
 	};
 

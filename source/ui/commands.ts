@@ -145,6 +145,18 @@ export function runCommand(command: Command, context: CommandContext): void {
 			break;
 		}
 
+		case 'priority': {
+			const job = ui.focus === 'queue' ? selected.queue : undefined;
+			if (job) {
+				const priority = (job.priority ?? 0) + command.delta;
+				report(scheduler.setJobPriority([job.id], priority), `job #${job.id} now has priority ${priority}`);
+			} else {
+				hint('+ and - raise and lower the selected queued job\'s priority (pane 2)');
+			}
+
+			break;
+		}
+
 		case 'filter': {
 			dispatch({type: 'set-mode', mode: {name: 'filter', pane: ui.focus}});
 			break;

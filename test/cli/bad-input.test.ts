@@ -153,11 +153,47 @@ const refusals: RefusalCase[] = [
 	{args: ['add-job', '--timeout', '0', './ok.sh'], error: /--timeout must be a duration longer than 0/},
 	{args: ['add-job', '--retry-delay', '-5s', './ok.sh'], error: /duration "-5s" is not like 90s, 20m or 2h/},
 	{args: ['wait', '999999'], error: /job 999999 is not known/},
+	// Tags, needs, priorities and dependencies.
+	{args: ['add-job', '--priority', 'banana', './ok.sh'], error: /priority must be a whole number from -1000000 to 1000000, not "banana"/},
+	{args: ['add-job', '--priority', '1.5', './ok.sh'], error: /priority must be a whole number.*"1\.5"/},
+	{args: ['add-job', '--priority', '1000001', './ok.sh'], error: /priority must be a whole number/},
+	{args: ['add-job', '--needs', '', './ok.sh'], error: /a tag is empty/},
+	{args: ['add-job', '--needs', 'gpu,,mem256', './ok.sh'], error: /a tag is empty/},
+	{args: ['add-job', '--needs', 'gpu,', './ok.sh'], error: /a tag is empty/},
+	{args: ['add-job', '--needs', 'g\u0007pu', './ok.sh'], error: /tag "g\\u0007pu" contains a control character/},
+	{args: ['add-job', '--needs', 'esc\u001B[2J', './ok.sh'], error: /contains a control character/},
+	{args: ['add-job', '--needs', 'two words', './ok.sh'], error: /tag "two words" contains a space or a comma/},
+	{args: ['add-job', '--after', '999999', './ok.sh'], error: /--after: job 999999 is not known/},
+	{args: ['add-job', '--after', 'NEXT_ID', './ok.sh'], error: /job \d+ cannot run after itself/},
+	{args: ['add-job', '--after', 'QUEUED_0,NEXT_ID', '--each', './ok.sh', 'a', 'b'], error: /job \d+ cannot run after itself/},
+	{args: ['add-job', '--after', 'banana', './ok.sh'], error: /job id "banana" is not a number/},
+	{args: ['add-job', '--after', '', './ok.sh'], error: /job id "" is not a number/},
+	{args: ['add-worker', '--skip-ssh-check', '--tag', '', 'fresh'], error: /a tag is empty/},
+	{args: ['add-worker', '--skip-ssh-check', '--tag', 'bell\u0007', 'fresh'], error: /contains a control character/},
+	{args: ['tag', 'nobody', '+gpu'], error: /there is no worker named "nobody"/},
+	{args: ['tag', 'w1', 'nobody', '+gpu'], error: /there is no worker named "nobody"/},
+	{args: ['tag', 'w1'], error: /no tag given: write \+TAG to add one, -TAG to remove one/},
+	{args: ['tag', '+gpu'], error: /no worker name given/},
+	{args: ['tag', 'w1', '+'], error: /a tag is empty/},
+	{args: ['tag', 'w1', '-'], error: /a tag is empty/},
+	{args: ['tag', 'w1', '+g\u001B[2Jpu'], error: /contains a control character/},
+	{args: ['tag', 'w1', '+gpu', '-gpu'], error: /tag "gpu" is both added and removed/},
+	{args: ['priority', 'banana', 'QUEUED_0'], error: /priority must be a whole number.*"banana"/},
+	{args: ['priority', '5', '999999'], error: /job 999999 is not queued/},
+	{args: ['priority', '5', 'QUEUED_0', 'FINISHED'], error: /job \d+ is not queued/},
+	{args: ['priority', '5', 'banana'], error: /job id "banana" is not a number/},
+	{args: ['priority', '5'], error: /missing required argument 'ids'/},
 ];
 
-/** Stands for the ids of the jobs queued in beforeAll and the one that finished. */
+/** Stands for the ids of the jobs queued in beforeAll, the one that finished, and the next one (also inside a comma list). */
 function resolveIds(args: string[]): string[] {
-	return args.map(arg => arg === 'QUEUED_0' ? String(queued[0]) : arg === 'FINISHED' ? String(finishedId) : arg);
+	const names: Record<string, () => string> = {
+		QUEUED_0: () => String(queued[0]),
+		FINISHED: () => String(finishedId),
+		// The id the next job would get.
+		NEXT_ID: () => String(Math.max(...queued, finishedId) + 1),
+	};
+	return args.map(arg => arg.split(',').map(part => names[part]?.() ?? part).join(','));
 }
 
 function describeCase(args: string[]): string {

@@ -35,7 +35,8 @@ describe('status', () => {
 		expect(table.exitCode).toBe(0);
 		expect(table.stdout).toMatch(/^scheduler: running/);
 		expect(table.stdout).toMatch(/w1\s+busy\s+1\/1/);
-		expect(table.stdout).toMatch(new RegExp(`${queued}\\s+\\d+s\\s+\\./hold\\.sh 'x y'`));
+		// ID, time queued, priority, needs, after, why it waits, command.
+		expect(table.stdout).toMatch(new RegExp(`${queued}\\s+\\d+s\\s+0\\s+-\\s+-\\s+every worker is busy\\s+\\./hold\\.sh 'x y'`));
 		expect(table.stdout).toMatch(new RegExp(`${failed}\\s+\\d+\\s+w1\\s+exit 2`));
 
 		await sandbox.run(['stop']);

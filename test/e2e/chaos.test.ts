@@ -8,7 +8,8 @@ import {cliPath, createSandbox, isAlive, waitFor, waitForStatus, type Sandbox, t
 // moments while a thousand jobs run, and add-job clients racing each other
 // and a dying scheduler. Whatever happens, every acknowledged job runs
 // exactly once (or exactly as often as its retries allow), no run is lost,
-// and every run is recorded with its true exit code.
+// and every run is recorded with its true exit code. Jobs carry priorities,
+// needed tags and a dependency, which the kills must not lose either.
 //
 // Each job appends one line `<its argument> <JOB_ID>` to a ledger with a
 // single small `echo >>` (O_APPEND: atomic), before anything else, so the
@@ -77,6 +78,31 @@ const failingJobFlags = retriesOfFailing > 0 ? ['--retries', String(retriesOfFai
 const expectedRuns = (n: number) =>
 	// A failing job fails every attempt, so it has 1 + retriesOfFailing runs, all with the same job id; the others 1.
 	(isFailing(n) ? 1 + retriesOfFailing : 1);
+
+/**
+ * What the scheduler keeps besides the queue, so that it is put through the kills too: the second batch has
+ * a priority, the third needs a tag two of the eight workers have, the fourth waits for job n=1 (which
+ * succeeds) and has a lower priority. None of it changes how often a job runs.
+ */
+const batchFlags = (batch: number, idOfFirstJob: () => number): string[] => {
+	switch (batch) {
+		case 1: {
+			return ['--priority', '3'];
+		}
+
+		case 2: {
+			return ['--needs', 'fast'];
+		}
+
+		case 3: {
+			return ['--after', String(idOfFirstJob()), '--priority', '-1'];
+		}
+
+		default: {
+			return [];
+		}
+	}
+};
 
 // Most jobs nap 0–80 ms, every 10th one 0.3–0.8 s; then each exits with exitCodeOf(n).
 const chaosJob = `#!/bin/sh
@@ -153,10 +179,15 @@ describe.each(slowDiskRuns)('chaos, disk writes delayed by up to %i ms', diskMs 
 			schedulerPids.push(pid);
 			// It is the real scheduler process we kill, not a wrapper around it.
 			expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining([cliPath, 'start', '--headless']));
-			if (kills === 0) expect((await sandbox.run(['add-worker', '--skip-ssh-check', ...Array.from({length: 8}, (_, index) => `local-${index + 1}`)])).exitCode).toBe(0);
+			if (kills === 0) {
+				expect((await sandbox.run(['add-worker', '--skip-ssh-check', ...Array.from({length: 6}, (_, index) => `local-${index + 1}`)])).exitCode).toBe(0);
+				expect((await sandbox.run(['add-worker', '--skip-ssh-check', '--tag', 'fast', 'local-7', 'local-8'])).exitCode).toBe(0);
+			}
+
 			if (batchesAdded < batches.length) {
 				const batch = batches[batchesAdded]!;
-				await Promise.all([addJobs(failingJobFlags, batch.filter(n => isFailing(n))), addJobs([], batch.filter(n => !isFailing(n)))]);
+				const flags = batchFlags(batchesAdded, () => [...jobArg].find(([, n]) => n === 1)![0]);
+				await Promise.all([addJobs([...failingJobFlags, ...flags], batch.filter(n => isFailing(n))), addJobs(flags, batch.filter(n => !isFailing(n)))]);
 				batchesAdded++;
 			}
 
@@ -187,6 +218,9 @@ describe.each(slowDiskRuns)('chaos, disk writes delayed by up to %i ms', diskMs 
 		expect(new Set(jobArg.values()).size).toBe(jobCount);
 		expectExactlyOnce(view, ledger, jobArg, expectedRuns, exitCodeOf);
 		expect(figures).toEqual({duplicates: 0, losses: 0, wrongExits: 0});
+		// The jobs that need `fast` ran only where it is, whichever scheduler started them.
+		const needFast = new Set(batches[2]);
+		expect(view.finished.filter(run => needFast.has(Number(run.args[0])) && !['local-7', 'local-8'].includes(run.worker))).toEqual([]);
 
 		// Nothing is left behind: no scheduler, no lock, no socket, no job process.
 		expect(view.scheduler.running).toBe(false);

@@ -31,3 +31,19 @@ describe('free workers', () => {
 		expect(state.freeWorkers.first()).toBe('a');
 	});
 });
+
+describe('free workers by tags', () => {
+	test('a worker moves between tag sets when its tags change, and keeps its place in add order', () => {
+		const state = emptyState();
+		applyChange(state, {type: 'workers-added', workers: [worker('a'), {...worker('g'), tags: ['gpu']}, worker('b')]});
+		const freeWith = (tag: string) => [...state.freeWorkers.classes()].filter(workerClass => workerClass.tags.has(tag)).map(workerClass => workerClass.first()?.name).filter(Boolean);
+		expect(freeWith('gpu')).toEqual(['g']);
+		applyChange(state, {type: 'worker-tags', name: 'b', tags: ['gpu']});
+		applyChange(state, {type: 'run-started', run: run(1, 'g')});
+		expect(freeWith('gpu')).toEqual(['b']);
+		applyChange(state, {type: 'worker-tags', name: 'b', tags: []});
+		expect(freeWith('gpu')).toEqual([]);
+		expect(state.freeWorkers.first()).toBe('a');
+		expect(state.workers.get('b')!.tags).toBeUndefined();
+	});
+});

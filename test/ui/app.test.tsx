@@ -59,8 +59,8 @@ describe('App', () => {
 		await app.waitForScreen('Add a job');
 		await app.press('./missing.sh', keys.tab, keys.tab, 'JOB_ID=1', keys.enter);
 		await app.waitForScreen('env name JOB_ID is reserved: jobdeck sets it for every run');
-		// Round the six fields back to Env.
-		await app.press(...Array.from({length: 6}, () => keys.tab));
+		// Round the nine fields back to Env.
+		await app.press(...Array.from({length: 9}, () => keys.tab));
 		// Clear the env field with Backspace, which Ink 6 reports as delete.
 		await app.press(...Array.from({length: 8}, () => '\u007F'));
 		await app.press(keys.enter);
@@ -144,13 +144,56 @@ describe('App', () => {
 		await app.waitForScreen(/failed 2/);
 	});
 
+	test('the forms take tags, needs, priority and after with the command line\'s checks; the queue says why a job waits; + and - change its priority', async () => {
+		app = await renderApp();
+		await app.waitForScreen('1 Workers');
+		// Names, Env, Slots, Skip ssh check, Tags.
+		await app.press('w');
+		await app.waitForScreen('Add workers');
+		await app.press('node01', keys.tab, keys.tab, keys.tab, ' ', keys.tab, 'gpu,', keys.enter);
+		await app.waitForScreen('tag "gpu," contains a space or a comma');
+		await app.press('\u007F', ' ssd', keys.enter);
+		await app.waitForScreen('added worker');
+		await app.waitForScreen(/node01\s+idle\s+0\/1\s+0✓ 0✗\s+gpu,ssd/);
+		expect((await app.engine.snapshot()).workers[0]!.tags).toEqual(['gpu', 'ssd']);
+
+		app.script('x.sh', 'sleep 30');
+		// Script, Arguments, Env, Retries, Retry delay, Timeout, then Needs tags, Priority, After jobs.
+		await app.press('a');
+		await app.waitForScreen('Add a job');
+		await app.press('./x.sh', ...Array.from({length: 6}, () => keys.tab), 'tpu,,gpu', keys.enter);
+		await app.waitForScreen('a tag is empty');
+		await app.press(...Array.from({length: 8}, () => '\u007F'), 'tpu', keys.tab, 'banana', keys.enter);
+		await app.waitForScreen('priority must be a whole number from -1000000 to 1000000, not "banana"');
+		await app.press(...Array.from({length: 6}, () => '\u007F'), '5', keys.tab, '99', keys.enter);
+		await app.waitForScreen('--after: job 99 is not known');
+		expect((await app.engine.snapshot()).queue).toHaveLength(0);
+		await app.press('\u007F', '\u007F', keys.enter);
+		await app.waitForScreen('queued job #1');
+		await app.waitForScreen(/#1\s+5\s+tpu\s+needs tpu: no worker has it\s+\.\/x\.sh/);
+		expect((await app.engine.snapshot()).queue).toMatchObject([{id: 1, needs: ['tpu'], priority: 5}]);
+
+		// Two plain jobs behind it wait for the one they run after: the busy worker runs job 2.
+		await app.engine.addJobs([{script: './x.sh', args: ['two'], cwd: app.dir}]);
+		await app.engine.addJobs([{script: './x.sh', args: ['three'], cwd: app.dir, after: [2]}]);
+		await app.waitForScreen(/#3\s+0\s+—\s+waiting for job 2/);
+		await app.press('2', 'j', '+');
+		await app.waitForScreen(/#3\s+1\s+—/);
+		await app.press('=');
+		await app.waitForScreen('job #3 now has priority 2');
+		await app.waitForScreen(/#3\s+2\s+—/);
+		expect((await app.engine.snapshot()).queue.map(job => [job.id, job.priority ?? 0])).toEqual([[1, 5], [3, 2]]);
+		await app.press('-');
+		await app.waitForScreen('job #3 now has priority 1');
+	});
+
 	test('? shows the keys; / filters the pane; Tab moves between panes', async () => {
 		app = await renderApp({columns: 80, rows: 24});
 		const script = app.script('x.sh', 'true');
 		await app.engine.addJobs([{script, args: ['alpha'], cwd: app.dir}, {script, args: ['beta'], cwd: app.dir}]);
 		await app.waitForScreen('./x.sh beta');
 		await app.press('?');
-		await app.waitForScreen('re-queue the finished job');
+		await app.waitForScreen('re-queue a finished job');
 		await app.press(keys.escape);
 		await app.waitForScreen(/Queue 1\/2/);
 		await app.press('/');

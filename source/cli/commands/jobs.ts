@@ -1,6 +1,15 @@
 import {readFile} from 'node:fs/promises';
 import {splitArguments} from '../../core/arguments.js';
-import {checkDurationMs, checkRetries, parseDuration, parseEnvAssignments, parseJobId} from '../../core/validation.js';
+import {
+	checkDurationMs,
+	checkPriority,
+	checkRetries,
+	parseDuration,
+	parseEnvAssignments,
+	parseJobId,
+	parseJobIdList,
+	parseTagList,
+} from '../../core/validation.js';
 import {UserError} from '../../core/user-error.js';
 import {withScheduler} from '../connect.js';
 
@@ -13,6 +22,10 @@ export type AddJobOptions = {
 	retries?: string;
 	retryDelay?: string;
 	timeout?: string;
+	needs?: string;
+	priority?: string;
+	after?: string;
+	json?: boolean;
 };
 
 export async function addJob(dataDir: string, script: string, args: string[], options: AddJobOptions): Promise<void> {
@@ -21,6 +34,10 @@ export async function addJob(dataDir: string, script: string, args: string[], op
 		retries: checkRetries(options.retries ?? '0'),
 		...(options.retryDelay !== undefined && {retryDelayMs: checkDurationMs(parseDuration(options.retryDelay), '--retry-delay', true)}),
 		...(options.timeout !== undefined && {timeoutMs: checkDurationMs(parseDuration(options.timeout), '--timeout', false)}),
+		...(options.needs !== undefined && {needs: parseTagList(options.needs)}),
+		priority: checkPriority(options.priority ?? '0'),
+		// With --each and --from-file, every job of the batch waits for these.
+		...(options.after !== undefined && {after: parseJobIdList(options.after)}),
 	};
 	const cwd = process.cwd();
 	let argLists: string[][] = [args];
@@ -34,8 +51,8 @@ export async function addJob(dataDir: string, script: string, args: string[], op
 
 	// One request, so the scheduler saves the whole batch in one write.
 	const jobs = await withScheduler(dataDir, async scheduler => scheduler.addJobs(argLists.map(jobArgs => ({script, args: jobArgs, env, cwd, ...settings}))));
-	// Just the ids, one a line, so that scripts can chain on them.
-	process.stdout.write(jobs.map(job => job.id).join('\n') + '\n');
+	// Just the ids, one a line (or JSON), so that scripts can chain on them.
+	process.stdout.write(options.json ? JSON.stringify(jobs.map(job => ({id: job.id}))) + '\n' : jobs.map(job => job.id).join('\n') + '\n');
 }
 
 /** Each non-empty line is one job's arguments, split like a shell would split words, but nothing is expanded. */
@@ -80,6 +97,13 @@ export async function cancelJobs(dataDir: string, ids: string[], grace: string):
 	const graceMs = parseDuration(grace);
 	await withScheduler(dataDir, async scheduler => scheduler.cancelJobs(jobIds, graceMs));
 	console.log(`cancelled: ${jobIds.join(' ')}`);
+}
+
+export async function setPriority(dataDir: string, priorityText: string, ids: string[]): Promise<void> {
+	const priority = checkPriority(priorityText);
+	const jobIds = ids.map(parseJobId);
+	const jobs = await withScheduler(dataDir, async scheduler => scheduler.setJobPriority(jobIds, priority));
+	console.log(`priority ${priority}: ${jobs.map(job => job.id).join(' ')}`);
 }
 
 export async function retryJobs(dataDir: string, ids: string[]): Promise<void> {

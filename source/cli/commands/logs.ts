@@ -19,6 +19,7 @@ export async function logs(dataDir: string, idText: string, follow: boolean): Pr
 
 	try {
 		const run = await findLatestRun(dataDir, id, scheduler);
+		if ('outcome' in run && run.outcome === 'dependency-failed') throw new UserError(`job ${id} never ran (job ${run.dependencyFailed} it runs after did not succeed), so it has no output`);
 		if (!follow || !scheduler || !('pid' in run) || 'endedAt' in run) {
 			await printFile(run.logFile);
 			return;

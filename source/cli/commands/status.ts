@@ -67,19 +67,24 @@ function formatStatus(view: StatusJson, now: number): string {
 		`scheduler: ${scheduler.running ? (scheduler.paused ? 'running, paused' : 'running') : 'stopped (showing the saved state)'} — ${scheduler.dataDir}`,
 		'',
 		`workers (${view.workers.length})`,
-		...table(['NAME', 'STATE', 'SLOTS', 'RUNNING', 'DONE', 'FAILED'], view.workers.map(worker => [
+		...table(['NAME', 'STATE', 'SLOTS', 'RUNNING', 'DONE', 'FAILED', 'TAGS'], view.workers.map(worker => [
 			worker.name,
 			worker.state,
 			`${worker.runningJobs.length}/${worker.slots}`,
 			worker.runningJobs.join(',') || '-',
 			String(worker.jobsDone),
 			String(worker.jobsFailed),
+			worker.tags?.join(',') ?? '-',
 		])),
 		'',
 		`queue (${view.queue.length})`,
-		...table(['ID', 'WAITING', 'COMMAND'], view.queue.slice(0, queueShown).map(job => [
+		...table(['ID', 'WAITING', 'PRIO', 'NEEDS', 'AFTER', 'WHY', 'COMMAND'], view.queue.slice(0, queueShown).map(job => [
 			String(job.id),
 			formatDuration(now - job.queuedAt),
+			String(job.priority ?? 0),
+			job.needs?.join(',') ?? '-',
+			job.after?.join(',') ?? '-',
+			job.waiting,
 			commandLine(job),
 		])),
 		...(view.queue.length > queueShown ? [`  … and ${view.queue.length - queueShown} more`] : []),

@@ -2,6 +2,7 @@ import type {FinishedRun} from '../../core/model.js';
 import type {SchedulerEvent, SchedulerSnapshot} from '../../core/scheduler.js';
 import {UserError} from '../../core/user-error.js';
 import {parseJobId} from '../../core/validation.js';
+import {noWorkerReasons} from '../../core/wait-reason.js';
 import {withScheduler} from '../connect.js';
 import {formatExit} from '../format.js';
 import {readFinished} from './status.js';
@@ -83,6 +84,7 @@ export async function wait(dataDir: string, idTexts: string[]): Promise<number> 
 		snapshotTaken = true;
 		for (const event of early.splice(0)) follow(event);
 		if (snapshot.paused) process.stderr.write('jobdeck: note: the scheduler is paused; jobs start again after `jobdeck resume`\n');
+		noteStuckJobs(snapshot, waitForAll ? undefined : new Set(ids));
 
 		const waitedFor = () => (waitForAll ? [...pending] : ids.filter(id => pending.has(id)));
 		while (waitedFor().length > 0) {
@@ -99,10 +101,20 @@ export async function wait(dataDir: string, idTexts: string[]): Promise<number> 
 	for (const [id, end] of failures) {
 		process.stderr.write(end === 'removed'
 			? `job ${id}: removed from the queue before it ran to the end\n`
-			: `job ${id}: ${formatExit(end)} on ${end.worker} (JOB_ID ${end.runId})\n`);
+			: `job ${id}: ${formatExit(end)}${end.outcome === 'dependency-failed' ? '' : ` on ${end.worker} (JOB_ID ${end.runId})`}\n`);
 	}
 
 	return failures.length > 0 ? 1 : 0;
+}
+
+/** Jobs that no worker can take as things stand: waiting for them could take forever, so say why. */
+function noteStuckJobs(snapshot: SchedulerSnapshot, ids: Set<number> | undefined): void {
+	const noWorkerFor = noWorkerReasons(snapshot.workers);
+	for (const job of snapshot.queue) {
+		if (ids && !ids.has(job.id)) continue;
+		const reason = noWorkerFor(job.needs ?? []);
+		if (reason) process.stderr.write(`jobdeck: note: job ${job.id} waits: ${reason}\n`);
+	}
 }
 
 /** How the jobs that are not queued or running ended: from the snapshot's recent runs, else the history file. */

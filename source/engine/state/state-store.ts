@@ -10,6 +10,7 @@ import {
 	applyChange,
 	documentFromState,
 	emptyState,
+	finishedRunsOf,
 	isStateDocument,
 	stateFromDocument,
 	type SchedulerState,
@@ -135,7 +136,7 @@ export class StateStore {
 		for (const change of changes) {
 			applyChange(this.#state, change);
 			this.#pendingLines.push(JSON.stringify({seq: ++this.#seq, change} satisfies JournalEntry));
-			if (change.type === 'run-finished') this.#pendingHistory.push(change.run);
+			this.#pendingHistory.push(...finishedRunsOf(change));
 		}
 
 		const saved = new Promise<void>((resolve, reject) => {
@@ -323,7 +324,7 @@ function parseState(files: StateFiles, snapshotText: string | undefined, journal
 	for (const entry of parseJournal(files.journal, journalText)) {
 		if (entry.seq <= snapshot.journalSeq) continue;
 		applyChange(state, entry.change);
-		if (entry.change.type === 'run-finished') finishedAfterSnapshot.push(entry.change.run);
+		finishedAfterSnapshot.push(...finishedRunsOf(entry.change));
 		seq = entry.seq;
 	}
 

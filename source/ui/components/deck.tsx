@@ -16,6 +16,7 @@ type DeckProps = {
 	readonly selected: Readonly<Record<ListPaneId, number>>;
 	readonly paused: boolean;
 	readonly now: number;
+	/** Why a queued job waits. */
 	readonly output: {readonly target?: OutputTarget; readonly status: string; readonly failed: boolean; readonly view: LogView};
 };
 

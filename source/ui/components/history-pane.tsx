@@ -35,17 +35,18 @@ export function HistoryPane({runs, ...pane}: HistoryPaneProps) {
 	);
 }
 
-/** ✓ exit 0, ✗ exit 3, ✗ SIGKILL, ⊘ SIGTERM (cancelled), ⧗ SIGTERM (timed out), ? lost; ↻ when the job went back to the queue. */
+/** ✓ exit 0, ✗ exit 3, ✗ SIGKILL, ⊘ SIGTERM (cancelled), ⧗ SIGTERM (timed out), ? lost, ⤫ never ran (after job N failed); ↻ when the job went back to the queue. */
 export function describeResult(run: FinishedRun): string {
+	if (run.outcome === 'dependency-failed') return `⤫ job ${run.dependencyFailed} failed`;
 	const how = run.signal ?? (run.exitCode === null ? 'lost' : `exit ${run.exitCode}`);
-	const mark = {succeeded: '✓', failed: '✗', cancelled: '⊘', 'timed-out': '⧗', lost: '?'}[run.outcome];
+	const mark = {succeeded: '✓', failed: '✗', cancelled: '⊘', 'timed-out': '⧗', lost: '?', 'dependency-failed': '⤫'}[run.outcome];
 	const again = run.requeued === 'retry' ? ' ↻ retry' : (run.requeued === 'worker-unreachable' ? ' ↻ unreachable' : '');
 	return `${mark} ${how}${run.outcome === 'timed-out' ? ' timeout' : ''}${again}`;
 }
 
 function historyCells(run: FinishedRun, theme: Theme): Cell[] {
 	const failed = run.outcome !== 'succeeded';
-	const color = {succeeded: theme.success, failed: theme.failure, cancelled: theme.warning, 'timed-out': theme.failure, lost: theme.failure}[run.outcome];
+	const color = {succeeded: theme.success, failed: theme.failure, cancelled: theme.warning, 'timed-out': theme.failure, lost: theme.failure, 'dependency-failed': theme.warning}[run.outcome];
 	return [
 		{text: `#${run.id}`, bold: true},
 		{text: describeResult(run), color, bold: failed},

@@ -1,6 +1,18 @@
 import type {AddWorkersRequest, NewJob} from '../../core/scheduler.js';
 import {UserError} from '../../core/user-error.js';
-import {checkArgs, checkDurationMs, checkRetries, checkSlots, checkWorkerName, parseDuration, parseEnvAssignments} from '../../core/validation.js';
+import {
+	checkArgs,
+	checkDurationMs,
+	checkPriority,
+	checkRetries,
+	checkSlots,
+	checkTags,
+	checkWorkerName,
+	parseDuration,
+	parseEnvAssignments,
+	parseJobIdList,
+	parseTagList,
+} from '../../core/validation.js';
 import {splitArguments} from '../../core/arguments.js';
 
 // The two forms, `w` add workers and `a` add a job: their fields, the state
@@ -23,6 +35,7 @@ export const formFields: Record<FormKind, readonly FormField[]> = {
 		{name: 'env', label: 'Env', kind: 'text', placeholder: 'NAME=VALUE … (optional)'},
 		{name: 'slots', label: 'Slots', kind: 'text', placeholder: '1'},
 		{name: 'skipSshCheck', label: 'Skip ssh check', kind: 'toggle'},
+		{name: 'tags', label: 'Tags', kind: 'text', placeholder: 'gpu mem256 (optional; jobs --needs them)'},
 	],
 	'add-job': [
 		{name: 'script', label: 'Script', kind: 'text', placeholder: './train.sh (relative to the directory jobdeck started in)'},
@@ -31,6 +44,9 @@ export const formFields: Record<FormKind, readonly FormField[]> = {
 		{name: 'retries', label: 'Retries', kind: 'text', placeholder: '0 (runs a failed job again up to N times)'},
 		{name: 'retryDelay', label: 'Retry delay', kind: 'text', placeholder: 'none (90s, 20m, 2h)'},
 		{name: 'timeout', label: 'Timeout', kind: 'text', placeholder: 'none (90s, 20m, 2h)'},
+		{name: 'needs', label: 'Needs tags', kind: 'text', placeholder: 'none (gpu,mem256: only workers with all of them)'},
+		{name: 'priority', label: 'Priority', kind: 'text', placeholder: '0 (higher runs first)'},
+		{name: 'after', label: 'After jobs', kind: 'text', placeholder: 'none (3,4: runs once those succeeded)'},
 	],
 };
 
@@ -102,7 +118,9 @@ export function addWorkersRequest(form: FormState): AddWorkersRequest {
 	const slotsText = (form.values['slots'] ?? '').trim();
 	const slots = checkSlots(slotsText === '' ? 1 : slotsText);
 	const env = parseEnvAssignments(splitArguments(form.values['env'] ?? ''));
-	return {workers: names.map(name => ({name, slots, env})), skipSshCheck: form.toggles['skipSshCheck'] === true};
+	// Typed like --tag's values, one word each.
+	const tags = checkTags(splitArguments(form.values['tags'] ?? ''));
+	return {workers: names.map(name => ({name, slots, env, ...(tags.length > 0 && {tags})})), skipSshCheck: form.toggles['skipSshCheck'] === true};
 }
 
 export function newJobFromForm(form: FormState, cwd: string): NewJob {
@@ -113,6 +131,9 @@ export function newJobFromForm(form: FormState, cwd: string): NewJob {
 	const retries = (form.values['retries'] ?? '').trim();
 	const retryDelay = (form.values['retryDelay'] ?? '').trim();
 	const timeout = (form.values['timeout'] ?? '').trim();
+	const needs = (form.values['needs'] ?? '').trim();
+	const priority = (form.values['priority'] ?? '').trim();
+	const after = (form.values['after'] ?? '').trim();
 	return {
 		script,
 		args,
@@ -121,5 +142,9 @@ export function newJobFromForm(form: FormState, cwd: string): NewJob {
 		...(retries !== '' && {retries: checkRetries(retries)}),
 		...(retryDelay !== '' && {retryDelayMs: checkDurationMs(parseDuration(retryDelay), 'the retry delay', true)}),
 		...(timeout !== '' && {timeoutMs: checkDurationMs(parseDuration(timeout), 'the timeout', false)}),
+		// The command line's parsers, so the form refuses the same input with the same words.
+		...(needs !== '' && {needs: parseTagList(needs)}),
+		...(priority !== '' && {priority: checkPriority(priority)}),
+		...(after !== '' && {after: parseJobIdList(after)}),
 	};
 }

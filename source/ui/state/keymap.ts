@@ -23,6 +23,7 @@ export type Command =
 	| {type: 'retry'}
 	| {type: 'pause'}
 	| {type: 'drain'}
+	| {type: 'priority'; delta: 1 | -1}
 	| {type: 'filter'}
 	| {type: 'follow'}
 	| {type: 'stop-scheduler'}
@@ -110,6 +111,10 @@ function normalCommand(input: string, key: Key): Command | undefined {
 		r: {type: 'retry'},
 		p: {type: 'pause'},
 		D: {type: 'drain'},
+		'+': {type: 'priority', delta: 1},
+		// `+` without Shift, on most keyboards.
+		'=': {type: 'priority', delta: 1},
+		'-': {type: 'priority', delta: -1},
 		'/': {type: 'filter'},
 		f: {type: 'follow'},
 		S: {type: 'stop-scheduler'},
@@ -154,7 +159,7 @@ export function footerHints(mode: Mode, focus: PaneId, paused: boolean): readonl
 
 const paneHints: Record<PaneId, readonly Hint[]> = {
 	workers: [{keys: 'w', label: 'add'}, {keys: 'd', label: 'remove'}, {keys: 'D', label: 'drain'}, {keys: '⏎', label: 'output'}],
-	queue: [{keys: 'a', label: 'add job'}, {keys: 'd', label: 'remove'}, {keys: 'w', label: 'add worker'}],
+	queue: [{keys: 'a', label: 'add job'}, {keys: '+/-', label: 'priority'}, {keys: 'd', label: 'remove'}, {keys: 'w', label: 'add worker'}],
 	running: [{keys: 'c', label: 'cancel'}, {keys: '⏎', label: 'output'}, {keys: 'a', label: 'add job'}],
 	history: [{keys: 'r', label: 're-queue'}, {keys: '⏎', label: 'output'}, {keys: 'a', label: 'add job'}],
 	output: [{keys: '↑↓', label: 'scroll'}, {keys: 'f', label: 'follow'}, {keys: 'G', label: 'end'}],
@@ -174,8 +179,7 @@ export const helpSections: ReadonlyArray<{readonly title: string; readonly hints
 			{keys: 'Tab  S-Tab', label: 'next / previous pane'},
 			{keys: '1 … 5', label: 'Workers Queue Running History Output'},
 			{keys: '↑ ↓  j k', label: 'move the selection (scroll in Output)'},
-			{keys: 'g G  Home End', label: 'first / last'},
-			{keys: 'PgUp PgDn', label: 'a page up / down (also C-u C-d)'},
+			{keys: 'g G  PgUp PgDn', label: 'first / last, a page up / down (C-u C-d)'},
 			{keys: 'Enter', label: 'show the selected job\'s output'},
 		],
 	},
@@ -185,8 +189,8 @@ export const helpSections: ReadonlyArray<{readonly title: string; readonly hints
 			{keys: 'w', label: 'add workers'},
 			{keys: 'a', label: 'add a job'},
 			{keys: 'd  Del', label: 'remove the queued job / the worker'},
-			{keys: 'c', label: 'cancel the running job'},
-			{keys: 'r', label: 're-queue the finished job'},
+			{keys: '+ -', label: 'raise / lower the queued job\'s priority by one'},
+			{keys: 'c  r', label: 'cancel the running / re-queue a finished job'},
 			{keys: 'p', label: 'pause / resume handing out jobs'},
 			{keys: 'D', label: 'drain / enable the worker (enable: an offline one too)'},
 			{keys: 'S', label: 'stop the scheduler (asks; running jobs keep running)'},
@@ -197,7 +201,6 @@ export const helpSections: ReadonlyArray<{readonly title: string; readonly hints
 		hints: [
 			{keys: '/', label: 'filter the pane (Esc clears)'},
 			{keys: 'f', label: 'follow the output on / off'},
-			{keys: '?', label: 'this help'},
 			{keys: 'q  C-c', label: 'quit (jobs keep running; b: scheduler too)'},
 		],
 	},

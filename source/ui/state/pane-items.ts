@@ -42,7 +42,7 @@ export function countWorkerStates(rows: readonly WorkerRow[]): Record<WorkerStat
 export function paneItems(model: SchedulerModel, workers: readonly WorkerRow[], queue: QueueRows, filters: Readonly<Record<PaneId, string>>): PaneItems {
 	const running = [...model.running.values()].sort((left, right) => left.startedAt - right.startedAt || left.runId - right.runId);
 	return {
-		workers: filterBy(workers, filters.workers, row => `${row.worker.name} ${row.state} ${row.runs.map(run => `#${run.id}`).join(' ')}`),
+		workers: filterBy(workers, filters.workers, row => `${row.worker.name} ${row.state} ${row.worker.tags?.join(' ') ?? ''} ${row.runs.map(run => `#${run.id}`).join(' ')}`),
 		queue,
 		running: filterBy(running, filters.running, run => `#${run.id} ${run.worker} ${run.script} ${formatArguments(run.args)}`),
 		history: filterBy(model.finished.toReversed(), filters.history, run => `#${run.id} ${run.worker} ${run.outcome} ${run.script} ${formatArguments(run.args)}`),

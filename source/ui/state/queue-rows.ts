@@ -1,5 +1,4 @@
-import type {QueuedJob} from '../../core/model.js';
-import type {QueuePage} from '../../core/scheduler.js';
+import type {QueuePage, WaitingJob} from '../../core/scheduler.js';
 
 // The queue as the screen holds it: the stretch the scheduler sent for the
 // rows on screen (and a little around them), and how long the whole
@@ -10,7 +9,7 @@ export type QueueRows = QueuePage;
 export const noQueueRows: QueueRows = {offset: 0, jobs: [], total: 0};
 
 /** The job at a position of the whole queue, if it is in the stretch held. */
-export function queueJobAt(rows: QueueRows, index: number): QueuedJob | undefined {
+export function queueJobAt(rows: QueueRows, index: number): WaitingJob | undefined {
 	return rows.jobs[index - rows.offset];
 }
 

@@ -15,7 +15,7 @@ export type SchedulerModel = {
 	/** In the order they were added. */
 	readonly workers: ReadonlyMap<string, Worker>;
 	readonly queueLength: number;
-	/** Goes up whenever the queue changed: the rows on screen are then asked for again. */
+	/** Goes up whenever the queue, or why its jobs wait, may have changed: the rows on screen are then asked for again. */
 	readonly queueVersion: number;
 	readonly running: ReadonlyMap<number, JobRun>;
 	/** The newest finished runs, oldest first, at most `historyKept`. */
@@ -52,6 +52,11 @@ export function modelFromSnapshot(snapshot: SchedulerSnapshot, session?: Session
 	};
 }
 
+/** Events that may change why queued jobs wait (a worker with a needed tag, a job waited for ending, a pause). */
+const changesWhyJobsWait = new Set<SchedulerEvent['type']>([
+	'workers-added', 'worker-updated', 'worker-removed', 'worker-offline', 'worker-online', 'job-finished', 'paused', 'resumed',
+]);
+
 /** Applies a batch of events in one pass: a batch may hold thousands. */
 export function applyEvents(model: SchedulerModel, events: readonly SchedulerEvent[]): SchedulerModel {
 	let {queueLength, queueVersion} = model;
@@ -63,10 +68,12 @@ export function applyEvents(model: SchedulerModel, events: readonly SchedulerEve
 	const editRunning = (): Map<number, JobRun> => (running ??= new Map(model.running));
 
 	for (const event of events) {
+		if (changesWhyJobsWait.has(event.type)) queueVersion++;
 		switch (event.type) {
 			// The screen subscribes for `queue-changed`; these come only to whoever asked for every job.
 			case 'jobs-queued':
-			case 'jobs-removed': {
+			case 'jobs-removed':
+			case 'jobs-updated': {
 				queueVersion++;
 				break;
 			}
