@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs';
+import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {addJob, createSandbox, statusOf, waitFor, waitForStatus, type Sandbox, type StatusView} from '../helpers/jobdeck.js';
@@ -263,12 +263,28 @@ describe('wait', () => {
 		sandbox.script('job.sh', '#!/bin/sh\nsleep 600\n');
 		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
 		const id = await addJob(sandbox, ['./job.sh']);
-		const waiting = sandbox.run(['wait', String(id)]);
 		await waitForStatus(sandbox, view => view.running.length === 1);
+		// Stop only once `wait` is connected: before that it would rightly say that no scheduler runs.
+		const connections = () => socketsOf(scheduler.process.pid!);
+		const before = connections();
+		const waiting = sandbox.run(['wait', String(id)]);
+		await waitFor(() => connections() > before || undefined, 10_000, 'the wait client to connect');
+		await sandbox.run(['status']);
 		await scheduler.stop();
 		expect(await waiting).toMatchObject({exitCode: 1, stderr: 'jobdeck: the scheduler stopped before the jobs were done\n'});
 	});
 });
+
+/** The scheduler's open sockets: its listening one and one per client connected. */
+function socketsOf(pid: number): number {
+	return readdirSync(`/proc/${pid}/fd`).filter(fd => {
+		try {
+			return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:');
+		} catch {
+			return false;
+		}
+	}).length;
+}
 
 function isRunning(pid: number): boolean {
 	try {
