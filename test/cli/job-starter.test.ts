@@ -1,0 +1,92 @@
+import {readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+import {addJob, createSandbox, isAlive, waitFor, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
+
+// The job starter: the helper process a real scheduler spawns its jobs
+// through. Killing it must not touch the jobs, and the scheduler must notice,
+// record how those jobs end, and start the next ones through a new starter.
+
+let sandbox: Sandbox;
+
+beforeEach(() => {
+	sandbox = createSandbox();
+});
+
+afterEach(async () => {
+	await sandbox.cleanup();
+});
+
+/** The job starter processes whose parent is `schedulerPid`. */
+function startersOf(schedulerPid: number): number[] {
+	return readdirSync('/proc').filter(entry => /^\d+$/.test(entry)).map(Number).filter(pid => {
+		try {
+			const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+			const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+			return parent === schedulerPid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('job-starter/main.js') && isAlive(pid);
+		} catch {
+			return false;
+		}
+	});
+}
+
+function readlinkOrNone(path: string): string {
+	try {
+		return readlinkSync(path);
+	} catch {
+		return 'none';
+	}
+}
+
+describe('the job starter', () => {
+	it('dies with SIGKILL without taking its jobs along: they are recorded with their true exit codes, and later jobs start through a new one', async () => {
+		sandbox.script('held.sh', '#!/bin/sh\necho "$JOB_ID" >> ledger.txt\nwhile [ ! -e "release.$1" ]; do sleep 0.05; done\nexit "$2"\n');
+		const scheduler = await sandbox.startScheduler();
+		await sandbox.run(['add-worker', '--skip-ssh-check', '--slots', '3', 'w1']);
+		for (const [name, code] of [['a', '0'], ['b', '5'], ['c', '9']]) await addJob(sandbox, ['./held.sh', name!, code!]);
+		const before = await waitForStatus(sandbox, view => view.running.length === 3 && view.running.every(run => run.pid !== undefined));
+		const pids = before.running.map(run => run.pid!);
+		const [starter] = await waitFor(() => {
+			const found = startersOf(scheduler.process.pid!);
+			return found.length === 1 && found;
+		}, 5000, 'the job starter');
+
+		process.kill(starter!, 'SIGKILL');
+		await scheduler.waitForOutput(/job starter process was killed by SIGKILL/);
+		expect(pids.every(pid => isAlive(pid))).toBe(true);
+
+		for (const name of ['a', 'b', 'c']) writeFileSync(join(sandbox.dir, `release.${name}`), '');
+		const ended = await waitForStatus(sandbox, view => view.finished.length === 3 && view.running.length === 0);
+		expect(Object.fromEntries(ended.finished.map(run => [run.args[0], run.exitCode]))).toEqual({a: 0, b: 5, c: 9});
+
+		writeFileSync(join(sandbox.dir, 'release.d'), '');
+		const id = await addJob(sandbox, ['./held.sh', 'd', '7']);
+		const after = await waitForStatus(sandbox, view => view.finished.some(run => run.id === id));
+		expect(after.finished.find(run => run.id === id)).toMatchObject({exitCode: 7, outcome: 'failed'});
+		expect(startersOf(scheduler.process.pid!)).not.toContain(starter);
+		const ledger = readFileSync(join(sandbox.dir, 'ledger.txt'), 'utf8').trim().split('\n');
+		expect(ledger).toHaveLength(4);
+		expect(new Set(ledger).size).toBe(4);
+	});
+
+	it('passes no file descriptor of the scheduler or the starter to a job: only its stdin and its log', async () => {
+		await sandbox.startScheduler();
+		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
+		// Not a shell script: a shell opens its script file for itself.
+		await addJob(sandbox, ['/bin/sleep', '30']);
+		const view = await waitForStatus(sandbox, status => status.running[0]?.pid !== undefined);
+		const wrapper = view.running[0]!.pid!;
+		// The wrapper, and the job it runs (its child), once that has started.
+		const job = await waitFor(() => readFileSync(`/proc/${wrapper}/task/${wrapper}/children`, 'utf8').trim().split(' ').find(Boolean), 5000, 'the job under its wrapper');
+		for (const pid of [wrapper, Number(job)]) {
+			const fds = readdirSync(`/proc/${pid}/fd`);
+			expect(fds.filter(fd => Number(fd) <= 2).sort()).toEqual(['0', '1', '2']);
+			expect(readlinkSync(`/proc/${pid}/fd/0`)).toBe('/dev/null');
+			expect(readlinkSync(`/proc/${pid}/fd/1`)).toBe(view.running[0]!.logFile);
+			expect(readlinkSync(`/proc/${pid}/fd/2`)).toBe(view.running[0]!.logFile);
+			// Any other is one this test runner itself got from whoever started it, and passed on to the scheduler.
+			const inherited = fds.filter(fd => Number(fd) > 2).map(fd => [fd, readlinkSync(`/proc/${pid}/fd/${fd}`)]);
+			expect(inherited).toEqual(inherited.map(([fd]) => [fd, readlinkOrNone(`/proc/self/fd/${fd!}`)]));
+		}
+	});
+});
