@@ -66,12 +66,25 @@ function start(request: StartRequest): void {
 	}
 }
 
+/** Requests not started yet; a burst (a thousand free slots at once) is worked through in slices. */
+const queue: StartRequest[] = [];
+/** Between two slices, the ends of the jobs started so far are reported and their slots can take the next jobs. */
+const sliceSize = 16;
+let working = false;
+
+function work(): void {
+	for (const request of queue.splice(0, sliceSize)) start(request);
+	working = queue.length > 0;
+	if (working) setImmediate(work);
+}
+
 let partial = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk: string) => {
 	const lines = (partial + chunk).split('\n');
 	partial = lines.pop()!;
-	for (const line of lines) start(JSON.parse(line) as StartRequest);
+	for (const line of lines) queue.push(JSON.parse(line) as StartRequest);
+	if (!working) work();
 });
 // The scheduler is gone: nobody is left to tell.
 process.stdout.on('error', () => {
