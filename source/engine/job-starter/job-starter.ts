@@ -13,7 +13,8 @@ export type StartResult =
 
 type Pending = {resolveStart: (result: StartResult) => void; resolveExit?: (exit: WrapperExit) => void};
 
-const mainScript = fileURLToPath(new URL('main.js', import.meta.url));
+// Loaded from the TypeScript sources (the UI tests run the engine in-process through vitest), the starter is the built one: node runs JavaScript.
+const mainScript = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../../dist/engine/job-starter/main.js' : 'main.js', import.meta.url));
 
 /**
  * The scheduler's side of the job starter process (main.ts): sends it the
