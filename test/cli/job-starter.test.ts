@@ -1,7 +1,7 @@
 import {readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {addJob, createSandbox, isAlive, waitFor, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
+import {addJob, createSandbox, isAlive, statusOf, waitFor, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
 
 // The job starter: the helper process a real scheduler spawns its jobs
 // through. Killing it must not touch the jobs, and the scheduler must notice,
@@ -88,5 +88,35 @@ describe('the job starter', () => {
 			const inherited = fds.filter(fd => Number(fd) > 2).map(fd => [fd, readlinkSync(`/proc/${pid}/fd/${fd}`)]);
 			expect(inherited).toEqual(inherited.map(([fd]) => [fd, readlinkOrNone(`/proc/self/fd/${fd!}`)]));
 		}
+	});
+	it('is SIGKILLed again and again while 300 short jobs run: each runs exactly once and is recorded with its true exit code', async () => {
+		sandbox.script('short.sh', '#!/bin/sh\necho "$1 $JOB_ID" >> ledger.txt\nsleep 0.0$(($1 % 5))\nexit $(($1 % 3))\n');
+		const scheduler = await sandbox.startScheduler();
+		await sandbox.run(['add-worker', '--skip-ssh-check', '--slots', '2', 'w1', 'w2']);
+		const count = 300;
+		expect((await sandbox.run(['add-job', '--each', './short.sh', ...Array.from({length: count}, (_, index) => String(index + 1))])).exitCode).toBe(0);
+		let kills = 0;
+		for (let round = 0; round < 4; round++) {
+			await new Promise(resolveSleep => {
+				setTimeout(resolveSleep, 300);
+			});
+			const [starter] = startersOf(scheduler.process.pid!);
+			if (starter === undefined) continue;
+			process.kill(starter, 'SIGKILL');
+			kills++;
+		}
+
+		// The kills came while jobs were still waiting, and the scheduler noticed each.
+		expect((await statusOf(sandbox)).queue.length).toBeGreaterThan(0);
+		expect(kills).toBeGreaterThanOrEqual(2);
+		await waitFor(() => scheduler.output().split('job starter process was killed by SIGKILL').length - 1 === kills, 5000, 'the scheduler to report every kill');
+		const view = await waitForStatus(sandbox, status => status.queue.length === 0 && status.running.length === 0, 60_000);
+		const finished = (await sandbox.run(['status', '--json', '--finished', 'all'])).stdout;
+		const runs = (JSON.parse(finished) as typeof view).finished;
+		expect(runs).toHaveLength(count);
+		expect(runs.filter(run => run.exitCode !== Number(run.args[0]) % 3)).toEqual([]);
+		const ledger = readFileSync(join(sandbox.dir, 'ledger.txt'), 'utf8').trim().split('\n').map(line => line.split(' ')[0]);
+		expect(ledger).toHaveLength(count);
+		expect(new Set(ledger).size).toBe(count);
 	});
 });
