@@ -480,6 +480,8 @@ export class Engine implements Scheduler {
 		const current = this.#state.running.get(run.runId);
 		if (!current || this.#stopping) return;
 		this.#adopt(current);
+		// A run it never started went back to the queue: nothing else may come along to hand it out.
+		this.#scheduleDispatch();
 	}
 
 	#finishFromExitFile(run: JobRun, wrapper: Exclude<WrapperExit, 'lost'>): void {

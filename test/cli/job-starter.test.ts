@@ -119,4 +119,22 @@ describe('the job starter', () => {
 		expect(ledger).toHaveLength(count);
 		expect(new Set(ledger).size).toBe(count);
 	});
+	it('killed before it started a job it was asked to: the job goes back to the queue and runs once through the next starter', async () => {
+		sandbox.script('once.sh', '#!/bin/sh\necho "$JOB_ID" >> ledger.txt\nexit 6\n');
+		const scheduler = await sandbox.startScheduler();
+		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
+		const [starter] = await waitFor(() => {
+			const found = startersOf(scheduler.process.pid!);
+			return found.length === 1 && found;
+		}, 5000, 'the job starter');
+		// Stopped, it takes the request but never answers it.
+		process.kill(starter!, 'SIGSTOP');
+		const id = await addJob(sandbox, ['./once.sh']);
+		await waitForStatus(sandbox, view => view.running.some(run => run.id === id));
+		process.kill(starter!, 'SIGKILL');
+
+		const after = await waitForStatus(sandbox, view => view.finished.some(run => run.id === id), 10_000);
+		expect(after.finished.filter(run => run.id === id)).toMatchObject([{exitCode: 6}]);
+		expect(readFileSync(join(sandbox.dir, 'ledger.txt'), 'utf8').trim().split('\n')).toHaveLength(1);
+	});
 });
