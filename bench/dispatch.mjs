@@ -21,6 +21,8 @@ const {values} = parseArgs({options: {
 	// How long one job takes by itself: with it, the time lost per job and slot is printed.
 	'job-ms': {type: 'string'},
 }});
+// The scheduler runs in a sandbox directory: a relative script path means the one here.
+const command = values.command.includes('/') ? resolve(values.command) : values.command;
 const jobCount = Number(values.jobs);
 const workerCount = Number(values.workers);
 const profileArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values.profile)}`] : [];
@@ -32,7 +34,7 @@ async function measureJobdeck() {
 	await scheduler.started;
 	await jobdeck(sandbox, ['pause']);
 	await jobdeck(sandbox, ['add-worker', '--skip-ssh-check', ...numbers(workerCount).map(index => `worker-${index}`)]);
-	await jobdeck(sandbox, ['add-job', '--each', values.command, ...numbers(jobCount)]);
+	await jobdeck(sandbox, ['add-job', '--each', command, ...numbers(jobCount)]);
 	const releasedAt = Date.now();
 	await jobdeck(sandbox, ['resume']);
 	const lastFinishAt = await counter.waitFor(jobCount);
@@ -52,8 +54,8 @@ const has = command => spawnSync('sh', ['-c', `command -v ${command}`]).status =
 const input = numbers(jobCount).join('\n') + '\n';
 
 const results = [];
-results.push({name: `xargs -P${workerCount} (fork/exec floor)`, seconds: measureCommand('xargs', [`-P${workerCount}`, '-n1', values.command], input)});
-if (has('parallel')) results.push({name: `GNU parallel -j${workerCount}`, seconds: measureCommand('parallel', [`-j${workerCount}`, values.command], input)});
+results.push({name: `xargs -P${workerCount} (fork/exec floor)`, seconds: measureCommand('xargs', [`-P${workerCount}`, '-n1', command], input)});
+if (has('parallel')) results.push({name: `GNU parallel -j${workerCount}`, seconds: measureCommand('parallel', [`-j${workerCount}`, command], input)});
 else results.push({name: 'GNU parallel', skipped: 'not installed (apt-get install parallel)'});
 results.push({name: `jobdeck, ${workerCount} one-slot workers`, seconds: await measureJobdeck()});
 

@@ -37,20 +37,24 @@ export function startScheduler(sandbox, {nodeArgs = [], onEvent = () => undefine
 	if (process.env.JOBDECK_BENCH_PROFILE) nodeArgs = [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${resolve(process.env.JOBDECK_BENCH_PROFILE)}`];
 	const spawnedAt = Date.now();
 	const child = spawn('node', [...nodeArgs, cli, 'start', '--headless', '--json', '--data-dir', sandbox.dataDir, '--log-dir', sandbox.logDir], {cwd: sandbox.dir, stdio: ['ignore', 'pipe', 'inherit']});
-	let partial = '';
+	// A line may be megabytes (100,000 jobs queued at once): its start is kept as chunks, not re-joined on every chunk.
+	let partial = [];
 	let onStarted;
 	const started = new Promise(resolveStarted => {
 		onStarted = resolveStarted;
 	});
-	child.stdout.setEncoding('utf8');
 	child.stdout.on('data', chunk => {
-		const lines = (partial + chunk).split('\n');
-		partial = lines.pop();
-		for (const line of lines) {
-			const event = JSON.parse(line);
+		let start = 0;
+		for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
+			partial.push(chunk.subarray(start, newline));
+			const event = JSON.parse(Buffer.concat(partial).toString('utf8'));
+			partial = [];
+			start = newline + 1;
 			if (event.type === 'started') onStarted(event.at);
 			onEvent(event);
 		}
+
+		if (start < chunk.length) partial.push(chunk.subarray(start));
 	});
 	const exited = new Promise(resolveExit => {
 		child.on('exit', resolveExit);

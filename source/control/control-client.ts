@@ -50,20 +50,22 @@ function createClient(socket: Socket): SchedulerClient {
 	let nextId = 1;
 	let closedByUs = false;
 	let subscribed = false;
-	/** The start of a line not complete yet: a 15 MB reply comes in hundreds of chunks, and is joined once. */
-	let partial: string[] = [];
+	/** The start of a line still coming; kept as chunks, as a long reply (100,000 queued jobs) comes in thousands. */
+	let partial: Buffer[] = [];
 
-	socket.setEncoding('utf8');
-	socket.on('data', (chunk: string) => {
-		if (!chunk.includes('\n')) {
-			partial.push(chunk);
-			return;
+	socket.on('data', (chunk: Buffer) => {
+		let start = 0;
+		let newline = chunk.indexOf(10);
+		while (newline !== -1) {
+			partial.push(chunk.subarray(start, newline));
+			const line = Buffer.concat(partial).toString('utf8');
+			partial = [];
+			if (line) receive(JSON.parse(line) as Response);
+			start = newline + 1;
+			newline = chunk.indexOf(10, start);
 		}
 
-		partial.push(chunk);
-		const lines = partial.join('').split('\n');
-		partial = [lines.pop() ?? ''];
-		for (const line of lines) if (line) receive(JSON.parse(line) as Response);
+		if (start < chunk.length) partial.push(chunk.subarray(start));
 	});
 	socket.on('error', () => undefined);
 	socket.on('close', () => {

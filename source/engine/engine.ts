@@ -39,12 +39,11 @@ import {
 	exitStatusOf,
 	findJobProcess,
 	isProcessAlive,
-	launchJob,
 	readExitFile,
 	signalJobGroup,
 	type ExitStatus,
-	type LaunchedJob,
 } from './job-process.js';
+import {JobStarter, type WrapperExit} from './job-starter/job-starter.js';
 import {nextAttempt} from './next-attempt.js';
 import {withQueueCounts} from './queue-counts.js';
 import {probeWorker} from './ssh-probe.js';
@@ -112,6 +111,11 @@ export class Engine implements Scheduler {
 	#dispatchScheduled = false;
 	/** Spawns under way; `stop` waits for them so that no run is left half started. */
 	readonly #spawning = new Set<Promise<void>>();
+	/** The helper process that spawns the jobs, off this event loop. */
+	readonly #starter = new JobStarter(reason => {
+		this.#emit({type: 'error', message: `${reason}: the jobs it started are watched as after a restart, and a new one starts the next job`, at: Date.now()});
+	});
+
 	#stopping = false;
 	#resolveStopped!: () => void;
 	/** Resolves once the scheduler has stopped, whoever asked it to. */
@@ -133,6 +137,7 @@ export class Engine implements Scheduler {
 			const recent = await readHistoryTail(store.files.history, recentRunsKept);
 			const engine = new Engine(dataDir, logDir, store, lock, recent, {...defaultHealthPolicy, ...options.health});
 			await engine.#adoptRunningJobs();
+			engine.#starter.warmUp();
 			engine.#scheduleRecheck();
 			engine.#scheduleDispatch();
 			return engine;
@@ -505,6 +510,7 @@ export class Engine implements Scheduler {
 		for (const timer of [...this.#killTimers.values(), ...this.#timeoutTimers.values()]) clearTimeout(timer);
 		await Promise.all(this.#spawning);
 		try {
+			await this.#starter.close();
 			await this.#store.close();
 		} finally {
 			await this.#lock.release();
@@ -573,45 +579,57 @@ export class Engine implements Scheduler {
 		this.#wakeTimer = {at, timer};
 	}
 
-	#spawn(run: JobRun): void {
+	async #spawn(run: JobRun): Promise<void> {
 		const worker = this.#state.workers.get(run.worker);
-		let launched: LaunchedJob | undefined;
-		try {
-			launched = launchJob({
-				script: run.script,
-				args: run.args,
-				cwd: run.cwd,
-				env: {
-					...worker?.env,
-					...run.env,
-					JOB_ID: String(run.runId),
-					SLAVE_IP: run.worker,
-					WORKER: run.worker,
-				},
-				logFile: run.logFile,
-				exitFile: this.#exitFile(run),
-			});
-		} catch (error) {
-			// Its log file could not be opened (the log dir was removed, the disk is full…).
-			this.#emit({type: 'error', message: `job ${run.id} could not start: ${(error as Error).message}`, at: Date.now()});
+		const started = await this.#starter.start({
+			script: run.script,
+			args: run.args,
+			cwd: run.cwd,
+			env: {
+				...worker?.env,
+				...run.env,
+				JOB_ID: String(run.runId),
+				SLAVE_IP: run.worker,
+				WORKER: run.worker,
+			},
+			logFile: run.logFile,
+			exitFile: this.#exitFile(run),
+		});
+		if (started.type === 'lost') {
+			this.#adoptLost(run);
+			return;
 		}
 
-		if (!launched) {
+		if (started.type === 'not-started') {
+			// Its log file could not be opened (the log dir was removed, the disk is full…).
+			if (started.error !== undefined) this.#emit({type: 'error', message: `job ${run.id} could not start: ${started.error}`, at: Date.now()});
 			this.#finish(run, {exitCode: 127, signal: null});
 			return;
 		}
 
-		this.#commit([{type: 'run-spawned', runId: run.runId, pid: launched.pid, pidStartTime: launched.pidStartTime}]);
+		this.#commit([{type: 'run-spawned', runId: run.runId, pid: started.pid, pidStartTime: started.pidStartTime}]);
 		this.#children.add(run.runId);
-		void launched.exited.then(wrapper => {
+		void started.exited.then(wrapper => {
 			this.#children.delete(run.runId);
-			this.#finishFromExitFile(run, wrapper);
+			if (wrapper === 'lost') this.#adoptLost(run);
+			else this.#finishFromExitFile(run, wrapper);
 		});
 		this.#armTimeout(run);
-		if (run.cancelRequestedAt !== undefined) this.#terminate(run);
+		// A cancel that came while the starter was at work had no pid to signal.
+		const current = this.#state.running.get(run.runId);
+		if (current?.cancelRequestedAt !== undefined) this.#terminate(current);
 	}
 
-	#finishFromExitFile(run: JobRun, wrapper: {exitCode: number | undefined; signal: string | undefined}): void {
+	/** The job starter died: its jobs, and any it may have started unannounced, are watched like a previous scheduler's. */
+	#adoptLost(run: JobRun): void {
+		const current = this.#state.running.get(run.runId);
+		if (!current || this.#stopping) return;
+		this.#adopt(current);
+		// A run it never started went back to the queue: nothing else may come along to hand it out.
+		this.#scheduleDispatch();
+	}
+
+	#finishFromExitFile(run: JobRun, wrapper: Exclude<WrapperExit, 'lost'>): void {
 		if (!this.#state.running.has(run.runId) || this.#stopping) return;
 		const status = readExitFile(this.#exitFile(run));
 		let exit: ExitStatus;
@@ -1056,20 +1074,28 @@ function checkNewWorker(entry: NewWorker, now: number): Worker {
 	};
 }
 
-/** Checks jobs before any is queued; a batch shares one check per directory and per script. */
+/** Checks jobs before any is queued, in order; a batch shares one check per directory and per script. */
 async function checkNewJobs(newJobs: NewJob[]): Promise<Array<Omit<QueuedJob, 'id' | 'queuedAt'>>> {
-	const checks = new Map<string, Promise<unknown>>();
-	const once = async (key: string, check: () => Promise<unknown>) => {
-		if (!checks.has(key)) checks.set(key, check());
-		return checks.get(key);
-	};
+	// Only the first job with a directory or script waits for the file system: 100,000 jobs of one script cost no more awaits than one.
+	const checkedDirectories = new Set<unknown>();
+	const checkedScripts = new Set<string>();
+	const checked: Array<Omit<QueuedJob, 'id' | 'queuedAt'>> = [];
+	for (const job of newJobs) {
+		if (!checkedDirectories.has(job.cwd)) {
+			await checkDirectory(job.cwd);
+			checkedDirectories.add(job.cwd);
+		}
 
-	return Promise.all(newJobs.map(async job => {
-		await once(`dir:${String(job.cwd)}`, async () => checkDirectory(job.cwd));
 		const script = resolve(job.cwd, checkScriptName(job.script));
-		await once(`script:${script}`, async () => checkExecutable(script));
-		return {script, args: checkArgs(job.args), env: checkEnv(job.env), cwd: job.cwd, ...checkJobSettings(job)};
-	}));
+		if (!checkedScripts.has(script)) {
+			await checkExecutable(script);
+			checkedScripts.add(script);
+		}
+
+		checked.push({script, args: checkArgs(job.args), env: checkEnv(job.env), cwd: job.cwd, ...checkJobSettings(job)});
+	}
+
+	return checked;
 }
 
 /** Only the settings a job has are stored: most jobs have none. */

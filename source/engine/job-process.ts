@@ -1,10 +1,9 @@
-import {closeSync, openSync, readdirSync, readFileSync, writeSync} from 'node:fs';
+import {readdirSync, readFileSync} from 'node:fs';
 import {constants} from 'node:os';
-import {execa, type Options} from 'execa';
 
 // A job runs detached, in a process group of its own, so that it outlives
-// the scheduler. Between the scheduler and the job sits a tiny `sh` wrapper
-// whose only work is to note that the job started and, when it ends, to write
+// the scheduler (the job starter, job-starter/main.ts, spawns it). Between
+// the scheduler and the job sits a tiny `sh` wrapper whose only work is to note that the job started and, when it ends, to write
 // its exit status to a file: that file tells a restarted scheduler how a job
 // ended while nobody was watching. The wrapper ignores nothing: it traps the
 // signals only to outlive the job and write its status. The exit file is
@@ -12,62 +11,12 @@ import {execa, type Options} from 'execa';
 // back unchanged. The wrapper also exits with the job's status, which tells
 // the scheduler that started it even when the file could not be written (a
 // full disk).
-const wrapperScript = 'f=$1; m=$2; shift 2; umask 077; : > "$f"; umask "$m"; trap : HUP INT TERM; "$@"; s=$?; echo $s > "$f"; exit $s';
-const wrapperName = 'jobdeck-job';
+export const wrapperScript = 'f=$1; m=$2; shift 2; umask 077; : > "$f"; umask "$m"; trap : HUP INT TERM; "$@"; s=$?; echo $s > "$f"; exit $s';
+export const wrapperName = 'jobdeck-job';
 /** The scheduler's umask, as `umask` takes it (read from /proc: process.umask() would briefly set it to 0 to learn it). */
-const schedulerUmask = /^Umask:\s*([0-7]+)$/m.exec(readProcSelfStatus())?.[1] ?? process.umask().toString(8);
+export const schedulerUmask = /^Umask:\s*([0-7]+)$/m.exec(readProcSelfStatus())?.[1] ?? process.umask().toString(8);
 
 export type ExitStatus = {exitCode: number | null; signal: string | null};
-
-export type LaunchedJob = {
-	pid: number;
-	pidStartTime: number | undefined;
-	/** Resolves when the wrapper has exited: the job's status as the wrapper passed it on, or the signal that killed the wrapper itself. */
-	exited: Promise<{exitCode: number | undefined; signal: string | undefined}>;
-};
-
-export type LaunchRequest = {
-	script: string;
-	args: string[];
-	cwd: string;
-	/** Added on top of the scheduler's own environment. */
-	env: Record<string, string>;
-	logFile: string;
-	exitFile: string;
-};
-
-/** Starts a job; returns undefined (with the reason written to its log) when it could not be spawned. */
-export function launchJob(request: LaunchRequest): LaunchedJob | undefined {
-	const logFd = openSync(request.logFile, 'a', 0o600);
-	try {
-		// Raw file descriptors go straight to the child: a piped stream would die with the scheduler.
-		const options: Options = {
-			cwd: request.cwd,
-			env: request.env,
-			detached: true,
-			cleanup: false,
-			reject: false,
-			buffer: false,
-			// execa takes any file descriptor, though its types only list 3 to 9.
-			stdio: ['ignore', logFd as 3, logFd as 3],
-		};
-		const subprocess = execa('/bin/sh', ['-c', wrapperScript, wrapperName, request.exitFile, schedulerUmask, request.script, ...request.args], options);
-		const {pid} = subprocess;
-		if (pid === undefined) {
-			writeSync(logFd, `jobdeck: could not start ${request.script} in ${request.cwd}\n`);
-			return undefined;
-		}
-
-		subprocess.unref();
-		const exited = subprocess.then(
-			result => ({exitCode: result.exitCode, signal: result.signal as string | undefined}),
-			() => ({exitCode: undefined, signal: undefined}),
-		);
-		return {pid, pidStartTime: readProcessStat(pid)?.startTime, exited};
-	} finally {
-		closeSync(logFd);
-	}
-}
 
 /**
  * The status the wrapper wrote: an exit code, or (as shells report it) 128+N

@@ -1,0 +1,136 @@
+import {fileURLToPath} from 'node:url';
+import {execa, type ResultPromise} from 'execa';
+import type {StarterReply, StartRequest} from './protocol.js';
+
+/** How a wrapper ended, or 'lost': the starter died, and with it the news of this job's end. */
+export type WrapperExit = {exitCode: number | undefined; signal: string | undefined} | 'lost';
+
+export type StartResult =
+	| {type: 'spawned'; pid: number; pidStartTime: number | undefined; exited: Promise<WrapperExit>}
+	| {type: 'not-started'; error?: string}
+	/** The starter died before it answered: the job may or may not have started. */
+	| {type: 'lost'};
+
+type Pending = {resolveStart: (result: StartResult) => void; resolveExit?: (exit: WrapperExit) => void};
+
+// Loaded from the TypeScript sources (the UI tests run the engine in-process through vitest), the starter is the built one: node runs JavaScript.
+const mainScript = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../../dist/engine/job-starter/main.js' : 'main.js', import.meta.url));
+
+/**
+ * The scheduler's side of the job starter process (main.ts): sends it the
+ * jobs to spawn and hands back what it answers. When the starter dies, every
+ * job it was asked about is 'lost' and the next start runs a new starter.
+ */
+export class JobStarter {
+	#process: ResultPromise | undefined;
+	readonly #pending = new Map<number, Pending>();
+	#nextId = 1;
+	#outgoing: string[] = [];
+	readonly #onUnexpectedExit: (reason: string) => void;
+	#closing = false;
+
+	constructor(onUnexpectedExit: (reason: string) => void) {
+		this.#onUnexpectedExit = onUnexpectedExit;
+	}
+
+	/** Starts the process ahead of the first job, which then need not wait for node to boot. */
+	warmUp(): void {
+		this.#running();
+	}
+
+	async start(request: Omit<StartRequest, 'id'>): Promise<StartResult> {
+		const starter = this.#running();
+		const id = this.#nextId++;
+		const result = new Promise<StartResult>(resolveStart => {
+			this.#pending.set(id, {resolveStart});
+		});
+		this.#outgoing.push(JSON.stringify({id, ...request}) + '\n');
+		// One write for every job a dispatch pass starts.
+		if (this.#outgoing.length === 1) {
+			queueMicrotask(() => {
+				const text = this.#outgoing.join('');
+				this.#outgoing = [];
+				if (this.#process === starter) starter.stdin!.write(text);
+			});
+		}
+
+		return result;
+	}
+
+	/** Lets the starter end (the jobs it started keep running). */
+	async close(): Promise<void> {
+		this.#closing = true;
+		const starter = this.#process;
+		if (!starter) return;
+		starter.stdin!.end();
+		await starter;
+	}
+
+	#running(): ResultPromise {
+		if (this.#process) return this.#process;
+		// Detached: in its own session, a Ctrl-C meant for the scheduler does not reach it.
+		// A CPU profile of the scheduler (the benchmarks' --profile) comes with one of its starter.
+		const profiling = process.execArgv.filter(arg => arg.startsWith('--cpu-prof'));
+		const starter = execa(process.execPath, [...profiling, mainScript], {
+			stdin: 'pipe',
+			stdout: 'pipe',
+			stderr: 'pipe',
+			detached: true,
+			cleanup: false,
+			reject: false,
+			buffer: {stdout: false, stderr: true},
+			encoding: 'utf8',
+		});
+		this.#process = starter;
+		let partial = '';
+		starter.stdout!.setEncoding('utf8');
+		starter.stdout!.on('data', (chunk: string) => {
+			const lines = (partial + chunk).split('\n');
+			partial = lines.pop()!;
+			for (const line of lines) this.#receive(JSON.parse(line) as StarterReply);
+		});
+		// A write to a starter that just died; its exit is handled below.
+		starter.stdin!.on('error', () => undefined);
+		void starter.then(result => {
+			this.#process = undefined;
+			const pending = [...this.#pending.values()];
+			this.#pending.clear();
+			for (const job of pending) {
+				if (job.resolveExit) job.resolveExit('lost');
+				else job.resolveStart({type: 'lost'});
+			}
+
+			if (this.#closing) return;
+			const stderr = String(result.stderr ?? '').trim().split('\n').at(-1);
+			const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+			this.#onUnexpectedExit(`the job starter process ${how}${stderr ? ` (${stderr})` : ''}`);
+		});
+		return starter;
+	}
+
+	#receive(reply: StarterReply): void {
+		const job = this.#pending.get(reply.id);
+		if (!job) return;
+		switch (reply.type) {
+			case 'spawned': {
+				const exited = new Promise<WrapperExit>(resolveExit => {
+					job.resolveExit = resolveExit;
+				});
+				job.resolveStart({type: 'spawned', pid: reply.pid, pidStartTime: reply.pidStartTime, exited});
+				break;
+			}
+
+			case 'not-started': {
+				this.#pending.delete(reply.id);
+				job.resolveStart({type: 'not-started', ...(reply.error !== undefined && {error: reply.error})});
+				break;
+			}
+
+			case 'exited': {
+				this.#pending.delete(reply.id);
+				job.resolveExit?.({exitCode: reply.exitCode, signal: reply.signal});
+				break;
+			}
+		}
+	}
+}

@@ -1,0 +1,95 @@
+import {spawn} from 'node:child_process';
+import {closeSync, openSync, writeSync} from 'node:fs';
+import {readProcessStat, schedulerUmask, wrapperName, wrapperScript} from '../job-process.js';
+import type {StarterReply, StartRequest} from './protocol.js';
+
+// The job starter: a small helper process the scheduler keeps running, which
+// spawns the job wrappers for it. A spawn from node is a fork of the whole
+// process and a wait for the child's exec; done here, that work runs beside
+// the scheduler's event loop (on another core) rather than on it.
+//
+// It loads nothing but node's own modules and job-process.ts, and uses
+// child_process.spawn directly: execa's per-spawn option handling and
+// promise plumbing cost more than the fork itself in the dispatch profile,
+// and nothing here needs its output handling (the job's output goes straight
+// to its log file).
+//
+// It ends when its stdin does (the scheduler stopped or died). The jobs do
+// not end with it: each runs detached, in its own process group, and its
+// wrapper writes the exit file that tells the scheduler how it ended.
+
+let outgoing: StarterReply[] = [];
+
+function send(reply: StarterReply): void {
+	outgoing.push(reply);
+	if (outgoing.length > 1) return;
+	// One write for every reply of one burst.
+	queueMicrotask(() => {
+		const text = outgoing.map(message => JSON.stringify(message) + '\n').join('');
+		outgoing = [];
+		process.stdout.write(text);
+	});
+}
+
+function start(request: StartRequest): void {
+	let logFd: number;
+	try {
+		logFd = openSync(request.logFile, 'a', 0o600);
+	} catch (error) {
+		send({type: 'not-started', id: request.id, error: (error as Error).message});
+		return;
+	}
+
+	try {
+		// The raw log file descriptor goes straight to the child: a pipe would die with us.
+		const child = spawn('/bin/sh', ['-c', wrapperScript, wrapperName, request.exitFile, schedulerUmask, request.script, ...request.args], {
+			cwd: request.cwd,
+			env: {...process.env, ...request.env},
+			detached: true,
+			stdio: ['ignore', logFd, logFd],
+		});
+		// A failed spawn is also reported as an 'error' event, which must not end this process.
+		child.on('error', () => undefined);
+		const {pid} = child;
+		if (pid === undefined) {
+			writeSync(logFd, `jobdeck: could not start ${request.script} in ${request.cwd}\n`);
+			send({type: 'not-started', id: request.id});
+			return;
+		}
+
+		child.on('exit', (exitCode, signal) => {
+			send({type: 'exited', id: request.id, exitCode: exitCode ?? undefined, signal: signal ?? undefined});
+		});
+		send({type: 'spawned', id: request.id, pid, pidStartTime: readProcessStat(pid)?.startTime});
+	} finally {
+		closeSync(logFd);
+	}
+}
+
+/** Requests not started yet; a burst (a thousand free slots at once) is worked through in slices. */
+const queue: StartRequest[] = [];
+/** Between two slices, the ends of the jobs started so far are reported and their slots can take the next jobs. */
+const sliceSize = 16;
+let working = false;
+
+function work(): void {
+	for (const request of queue.splice(0, sliceSize)) start(request);
+	working = queue.length > 0;
+	if (working) setImmediate(work);
+}
+
+let partial = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk: string) => {
+	const lines = (partial + chunk).split('\n');
+	partial = lines.pop()!;
+	for (const line of lines) queue.push(JSON.parse(line) as StartRequest);
+	if (!working) work();
+});
+// The scheduler is gone: nobody is left to tell.
+process.stdout.on('error', () => {
+	process.exit(0);
+});
+process.stdin.on('end', () => {
+	process.exit(0);
+});
