@@ -1,6 +1,6 @@
-import {spawn} from 'node:child_process';
 import {closeSync, openSync} from 'node:fs';
 import {join} from 'node:path';
+import {execa} from 'execa';
 import {connectToScheduler} from '../../control/control-client.js';
 import {UserError} from '../../core/user-error.js';
 
@@ -17,12 +17,16 @@ export async function continueInBackground(dataDir: string, logDir: string, extr
 	const output = openSync(logFile, 'a', 0o600);
 	let exited: string | undefined;
 	try {
-		const child = spawn(process.execPath, [process.argv[1]!, 'start', '--headless', '--data-dir', dataDir, '--log-dir', logDir, ...extraFlags], {
+		// Raw file descriptors and no cleanup: the scheduler must not depend on this process in any way.
+		const child = execa(process.execPath, [process.argv[1]!, 'start', '--headless', '--data-dir', dataDir, '--log-dir', logDir, ...extraFlags], {
 			detached: true,
-			stdio: ['ignore', output, output],
+			cleanup: false,
+			reject: false,
+			buffer: false,
+			stdio: ['ignore', output as 3, output as 3],
 		});
-		child.on('exit', (code, signal) => {
-			exited = signal ?? `exit ${code}`;
+		void child.then(result => {
+			exited = result.signal ?? `exit ${result.exitCode}`;
 		});
 		child.unref();
 		const deadline = Date.now() + answerWithinMs;
