@@ -6,7 +6,11 @@
 // an idle `node` process for CPU and memory, and `cat` echoing a key in the
 // same tmux for the redraw.
 //
-//   node bench/ui.mjs [--workers 1000] [--jobs 100000] [--idle-seconds 10]
+//   node bench/ui.mjs [--workers 1000] [--jobs 100000] [--idle-seconds 10] [--profile DIR]
+//
+// --profile DIR writes a V8 CPU profile of the UI process to DIR; it is idle
+// from the first frame until the keypresses, 2 x idle-seconds later
+// (bench/profile-summary.mjs PROFILE --from 5 --to 20 with the defaults).
 import {execFileSync, spawnSync} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -17,8 +21,10 @@ const {values} = parseArgs({options: {
 	workers: {type: 'string', default: '1000'},
 	jobs: {type: 'string', default: '100000'},
 	'idle-seconds': {type: 'string', default: '10'},
+	profile: {type: 'string'},
 }});
 const cli = resolve(import.meta.dirname, '../dist/cli.js');
+const profileArgs = values.profile ? `--cpu-prof --cpu-prof-dir=${resolve(values.profile)} ` : '';
 const socket = `jobdeck-bench-${process.pid}`;
 const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
 const sleep = ms => new Promise(resolveSleep => {
@@ -94,7 +100,7 @@ try {
 	tmux('new-session', '-d', '-s', 'bench', '-x', '120', '-y', '40', 'node -e "setInterval(() => {}, 1000)"');
 	tmux('new-window', '-t', 'bench', '-n', 'cat', 'cat');
 	const startedAt = performance.now();
-	tmux('new-window', '-t', 'bench', '-n', 'ui', `env -u CI node ${cli} start --data-dir ${dataDir} --log-dir ${dir}/logs`);
+	tmux('new-window', '-t', 'bench', '-n', 'ui', `env -u CI node ${profileArgs}${cli} start --data-dir ${dataDir} --log-dir ${dir}/logs`);
 	await waitForScreen('bench:ui', screen => screen.includes('Queue') && screen.includes('#1 '));
 	const firstFrameMs = performance.now() - startedAt;
 	const nodeIdle = await idleFigures(programPid('bench:0', 'node'), Number(values['idle-seconds']));
