@@ -2,18 +2,26 @@
 // Summarises a V8 .cpuprofile: the functions with the most self time, and
 // their share of all samples (idle and GC included, so the shares add up).
 //
-//   node bench/profile-summary.mjs PROFILE.cpuprofile [--top 25]
+//   node bench/profile-summary.mjs PROFILE.cpuprofile [--top 25] [--from SECONDS] [--to SECONDS]
+//
+// --from/--to SECONDS count only the samples taken in that stretch after the
+// profile started: an idle stretch without the start-up before it.
 import {readFileSync} from 'node:fs';
 import {parseArgs} from 'node:util';
 
-const {values, positionals} = parseArgs({allowPositionals: true, options: {top: {type: 'string', default: '25'}}});
+const {values, positionals} = parseArgs({allowPositionals: true, options: {top: {type: 'string', default: '25'}, from: {type: 'string', default: '0'}, to: {type: 'string', default: 'Infinity'}}});
 const profile = JSON.parse(readFileSync(positionals[0], 'utf8'));
 const nodes = new Map(profile.nodes.map(node => [node.id, node]));
 // Sample i lasted timeDeltas[i + 1]; the last one is counted as the mean.
 const selfMicros = new Map();
 let total = 0;
+let sampledAt = profile.startTime;
+const fromMicros = profile.startTime + Number(values.from) * 1e6;
+const toMicros = profile.startTime + Number(values.to) * 1e6;
 for (const [index, id] of profile.samples.entries()) {
+	sampledAt += profile.timeDeltas[index];
 	const micros = profile.timeDeltas[index + 1] ?? (profile.endTime - profile.startTime) / profile.samples.length;
+	if (sampledAt < fromMicros || sampledAt > toMicros) continue;
 	selfMicros.set(id, (selfMicros.get(id) ?? 0) + micros);
 	total += micros;
 }

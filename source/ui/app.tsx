@@ -13,14 +13,16 @@ import {describeResult} from './components/history-pane.js';
 import {formatDuration} from './format.js';
 import {useKeymap} from './hooks/use-keymap.js';
 import {useLogTail} from './hooks/use-log-tail.js';
-import {useNow} from './hooks/use-now.js';
 import {useQueuePage} from './hooks/use-queue-page.js';
+import {useRedrawAt} from './hooks/use-redraw-at.js';
 import {useSchedulerState} from './hooks/use-scheduler-state.js';
 import {TerminalSizeProvider, useTerminalSize, type TerminalSize} from './hooks/use-terminal-size.js';
 import {footerHints} from './state/keymap.js';
 import {computeLayout} from './state/layout.js';
 import {countWorkerStates, outputTargetOf, paneItems, workerRows} from './state/pane-items.js';
-import {sessionProgress} from './state/progress.js';
+import {nextVisibleChange} from './state/next-visible-change.js';
+import {nextProgressChange, sessionProgress} from './state/progress.js';
+import {messageShownMs, shownTimes} from './state/shown-times.js';
 import {initialUiState, uiReducer, type ListPaneId, type PaneId, type QuitBehaviour} from './state/ui-state.js';
 import {ThemeContext, themeFor, type Theme} from './theme.js';
 
@@ -49,7 +51,6 @@ export function App({scheduler, onQuit, quitting = 'stops', greeting, size, cwd 
 	);
 }
 
-const messageShownMs = 8000;
 const paneNames: Record<PaneId, string> = {workers: 'Workers', queue: 'Queue', running: 'Running', history: 'History', output: 'Output'};
 
 type ScreenProps = {
@@ -67,7 +68,8 @@ function Screen({scheduler, onQuit, quitting, greeting, cwd}: ScreenProps) {
 		if (greeting) dispatch({type: 'message', text: greeting, tone: 'info'});
 	}, []);
 	const {columns, rows} = useTerminalSize();
-	const now = useNow();
+	// Every render is as of now; useRedrawAt below brings the next one when a time on screen changes.
+	const now = Date.now();
 	const layout = computeLayout(columns, rows, ui.focus, ui.shownList);
 	const workers = useMemo(() => (model ? workerRows(model) : []), [model]);
 	const heightOf = (pane: PaneId): number => layout.columns.flat().find(box => box.pane === pane)?.height ?? layout.bodyHeight;
@@ -97,7 +99,17 @@ function Screen({scheduler, onQuit, quitting, greeting, cwd}: ScreenProps) {
 		runCommand(command, {scheduler, model, ui, dispatch, items, pageSize, outputLastLine, cwd, quitting, onQuit});
 	});
 
-	if (!model || !items) {
+	const running = target && model?.running.get(target.runId);
+	const progress = model && sessionProgress(model, now);
+	useRedrawAt(items && progress && nextVisibleChange(now, shownTimes({
+		layout,
+		items,
+		outputRun: running,
+		progress: nextProgressChange(progress, model, now),
+		messagesAt: [ui.message?.at, model.lastError?.at],
+	})));
+
+	if (!model || !items || !progress) {
 		return (
 			<Box height={layout.height} width={layout.width} alignItems="center" justifyContent="center">
 				<Text>{loadError ? `Cannot read the scheduler's state: ${loadError} (q quits)` : 'Loading the scheduler state…'}</Text>
@@ -105,7 +117,6 @@ function Screen({scheduler, onQuit, quitting, greeting, cwd}: ScreenProps) {
 		);
 	}
 
-	const running = target && model.running.get(target.runId);
 	const finished = target && !running ? model.finished.findLast(run => run.runId === target.runId) : undefined;
 	const status = running ? `running ${formatDuration(now - running.startedAt)}` : finished ? `${describeResult(finished)} after ${formatDuration(finished.endedAt - finished.startedAt)}` : '';
 	const index = (pane: ListPaneId): number => selectedIndex(pane, items, ui);
@@ -120,7 +131,7 @@ function Screen({scheduler, onQuit, quitting, greeting, cwd}: ScreenProps) {
 	const setFormValue = (name: string, value: string): void => dispatch({type: 'form', action: {type: 'set-value', name, value}});
 	return (
 		<Box flexDirection="column" width={layout.width} height={layout.height}>
-			<Header model={model} workerStates={countWorkerStates(workers)} progress={sessionProgress(model, now)} width={layout.width} />
+			<Header model={model} workerStates={countWorkerStates(workers)} progress={progress} width={layout.width} />
 			<Box height={layout.bodyHeight}>
 				<Deck
 					layout={layout}

@@ -1,3 +1,6 @@
+// First, before anything loads react. No JSX in this file: it would import react/jsx-runtime ahead of it.
+import './production-react.js';
+import {createElement} from 'react';
 import {render, type Instance} from 'ink';
 import type {Scheduler} from '../core/scheduler.js';
 import {App} from './app.js';
@@ -63,7 +66,7 @@ export async function runUi({scheduler, quitting, greeting}: RunUiOptions): Prom
 				resolve();
 			};
 
-			instance = render(<App scheduler={scheduler} quitting={quitting} greeting={greeting} onQuit={detachIt => quit(detachIt)} />, {
+			instance = render(createElement(App, {scheduler, quitting, greeting, onQuit: detachIt => quit(detachIt)}), {
 				exitOnCtrlC: false,
 				patchConsole: false,
 				maxFps: 20,

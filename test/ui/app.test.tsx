@@ -87,6 +87,23 @@ describe('App', () => {
 		expect((await app.engine.snapshot()).queue.map(job => job.id)).toEqual([1]);
 	});
 
+	test('a screen showing no running time does not redraw; a running job\'s elapsed time advances on its own', async () => {
+		app = await renderApp();
+		await app.engine.addWorkers({workers: [{name: 'node01'}], skipSshCheck: true});
+		await app.waitForScreen('node01');
+		await new Promise(resolve => setTimeout(resolve, 300));
+		const frames = app.frameCount();
+		await new Promise(resolve => setTimeout(resolve, 2500));
+		expect(app.frameCount()).toBe(frames);
+
+		const script = app.script('sleep.sh', 'sleep 30');
+		await app.engine.addJobs([{script, args: [], cwd: app.dir}]);
+		await app.waitForScreen(/Output #1 node01 running [01]s/);
+		// No event, no keypress: only the time passing redraws the screen.
+		await app.waitForScreen(/Output #1 node01 running 3s/, 6000);
+		expect(app.lastFrame()).toMatch(/#1 +node01 +[34]s/);
+	});
+
 	test('c cancels the selected running job after asking', async () => {
 		app = await renderApp();
 		await app.engine.addWorkers({workers: [{name: 'node01'}], skipSshCheck: true});

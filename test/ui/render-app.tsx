@@ -18,6 +18,8 @@ type Harness<Driven> = {
 	readonly dir: string;
 	readonly quit: ReturnType<typeof vi.fn>;
 	lastFrame(): string;
+	/** How many frames Ink has drawn so far. */
+	frameCount(): number;
 	/** Writes keys, one write per entry, as a terminal would send them. */
 	press(...keys: string[]): Promise<void>;
 	/** Waits until the screen shows `text` (or matches it). */
@@ -79,6 +81,7 @@ function mount<Driven>(driven: Driven, scheduler: Scheduler, quitting: QuitBehav
 		dir,
 		quit,
 		lastFrame,
+		frameCount: () => instance.frames.length,
 		async press(...sequence) {
 			for (const key of sequence) {
 				instance.stdin.write(key);

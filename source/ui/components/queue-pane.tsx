@@ -1,6 +1,6 @@
 import type {WaitingJob} from '../../core/scheduler.js';
 import {useListWindow} from '../hooks/use-list-window.js';
-import {queueJobAt, type QueueRows} from '../state/queue-rows.js';
+import {queueJobAt, queueShowsWaited, type QueueRows} from '../state/queue-rows.js';
 import {attemptNote, commandLine, formatDuration} from '../format.js';
 import {ListPane, type PaneProps} from './list-pane.js';
 import type {Column} from './table.js';
@@ -20,11 +20,10 @@ export function QueuePane({jobs, paused, now, ...pane}: QueuePaneProps) {
 	// Priority and needs only take room when a job on screen has them; the reason gets at most a third of the pane.
 	const showPriority = shown.some(job => job.priority !== undefined);
 	const showNeeds = shown.some(job => job.needs !== undefined);
-	const showWaited = pane.width >= 80;
+	const showWaited = queueShowsWaited(pane.width);
 	const columns: Column[] = [
 		{title: 'Pos', width: Math.max(3, String(window.to).length), align: 'right'},
 		{title: 'Job', width: Math.max(3, String(lastId).length + 1)},
-		// How long a job waited matters less than why: a narrow pane gives its room to the reason.
 		...(showWaited ? [{title: 'Waited', width: 6, align: 'right'} as const] : []),
 		...(showPriority ? [{title: 'Prio', width: 4, align: 'right'} as const] : []),
 		...(showNeeds ? [{title: 'Needs', width: Math.min(14, Math.max(5, ...shown.map(job => job.needs?.join(',').length ?? 0)))}] : []),

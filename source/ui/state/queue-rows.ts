@@ -25,3 +25,8 @@ export function coversSelection(rows: QueueRows, selected: number, height: numbe
 	const to = Math.min(rows.total, selected + height);
 	return rows.offset <= from && rows.offset + rows.jobs.length >= to;
 }
+
+/** Whether the queue pane has room for the Waited column: how long a job waited matters less than why, and a narrow pane gives its room to the reason. */
+export function queueShowsWaited(paneWidth: number): boolean {
+	return paneWidth >= 80;
+}
