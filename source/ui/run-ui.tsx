@@ -1,10 +1,13 @@
 // First, before anything loads react. No JSX in this file: it would import react/jsx-runtime ahead of it.
-import './production-react.js';
+import {restoreNodeEnv} from './production-react.js';
 import {createElement} from 'react';
 import {render, type Instance} from 'ink';
 import type {Scheduler} from '../core/scheduler.js';
 import {App} from './app.js';
 import type {QuitBehaviour} from './state/ui-state.js';
+
+// Every import above has run: react has chosen its build.
+restoreNodeEnv();
 
 export type RunUiOptions = {
 	readonly scheduler: Scheduler;
