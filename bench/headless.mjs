@@ -4,6 +4,7 @@ import {execFile, spawn} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
+import {lineReader} from '../dist/core/line-reader.js';
 
 export const cli = resolve(import.meta.dirname, '../dist/cli.js');
 
@@ -37,25 +38,16 @@ export function startScheduler(sandbox, {nodeArgs = [], onEvent = () => undefine
 	if (process.env.JOBDECK_BENCH_PROFILE) nodeArgs = [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${resolve(process.env.JOBDECK_BENCH_PROFILE)}`];
 	const spawnedAt = Date.now();
 	const child = spawn('node', [...nodeArgs, cli, 'start', '--headless', '--json', '--data-dir', sandbox.dataDir, '--log-dir', sandbox.logDir], {cwd: sandbox.dir, stdio: ['ignore', 'pipe', 'inherit']});
-	// A line may be megabytes (100,000 jobs queued at once): its start is kept as chunks, not re-joined on every chunk.
-	let partial = [];
 	let onStarted;
 	const started = new Promise(resolveStarted => {
 		onStarted = resolveStarted;
 	});
-	child.stdout.on('data', chunk => {
-		let start = 0;
-		for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
-			partial.push(chunk.subarray(start, newline));
-			const event = JSON.parse(Buffer.concat(partial).toString('utf8'));
-			partial = [];
-			start = newline + 1;
-			if (event.type === 'started') onStarted(event.at);
-			onEvent(event);
-		}
-
-		if (start < chunk.length) partial.push(chunk.subarray(start));
-	});
+	// A line may be megabytes (100,000 jobs queued at once): the scheduler's own line reader joins it once.
+	child.stdout.on('data', lineReader(line => {
+		const event = JSON.parse(line);
+		if (event.type === 'started') onStarted(event.at);
+		onEvent(event);
+	}));
 	const exited = new Promise(resolveExit => {
 		child.on('exit', resolveExit);
 	});

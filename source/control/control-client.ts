@@ -1,5 +1,6 @@
 import {createConnection, type Socket} from 'node:net';
 import type {Scheduler, SchedulerEvent, SchedulerEventListener} from '../core/scheduler.js';
+import {lineReader} from '../core/line-reader.js';
 import {UserError} from '../core/user-error.js';
 import {controlSocketPath, protocolVersion, type Response, type SchedulerMethod} from './protocol.js';
 
@@ -50,23 +51,9 @@ function createClient(socket: Socket): SchedulerClient {
 	let nextId = 1;
 	let closedByUs = false;
 	let subscribed = false;
-	/** The start of a line still coming; kept as chunks, as a long reply (100,000 queued jobs) comes in thousands. */
-	let partial: Buffer[] = [];
-
-	socket.on('data', (chunk: Buffer) => {
-		let start = 0;
-		let newline = chunk.indexOf(10);
-		while (newline !== -1) {
-			partial.push(chunk.subarray(start, newline));
-			const line = Buffer.concat(partial).toString('utf8');
-			partial = [];
-			if (line) receive(JSON.parse(line) as Response);
-			start = newline + 1;
-			newline = chunk.indexOf(10, start);
-		}
-
-		if (start < chunk.length) partial.push(chunk.subarray(start));
-	});
+	socket.on('data', lineReader(line => {
+		receive(JSON.parse(line) as Response);
+	}));
 	socket.on('error', () => undefined);
 	socket.on('close', () => {
 		const error = new Error('the scheduler closed the connection');

@@ -1,5 +1,6 @@
 import {fileURLToPath} from 'node:url';
 import {execa, type ResultPromise} from 'execa';
+import {lineReader} from '../../core/line-reader.js';
 import type {StarterReply, StartRequest} from './protocol.js';
 
 /** How a wrapper ended, or 'lost': the starter died, and with it the news of this job's end. */
@@ -82,13 +83,9 @@ export class JobStarter {
 			encoding: 'utf8',
 		});
 		this.#process = starter;
-		let partial = '';
-		starter.stdout!.setEncoding('utf8');
-		starter.stdout!.on('data', (chunk: string) => {
-			const lines = (partial + chunk).split('\n');
-			partial = lines.pop()!;
-			for (const line of lines) this.#receive(JSON.parse(line) as StarterReply);
-		});
+		starter.stdout!.on('data', lineReader(line => {
+			this.#receive(JSON.parse(line) as StarterReply);
+		}));
 		// A write to a starter that just died; its exit is handled below.
 		starter.stdin!.on('error', () => undefined);
 		void starter.then(result => {

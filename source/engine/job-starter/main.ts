@@ -1,5 +1,6 @@
 import {spawn} from 'node:child_process';
 import {closeSync, openSync, writeSync} from 'node:fs';
+import {lineReader} from '../../core/line-reader.js';
 import {readProcessStat, schedulerUmask, wrapperName, wrapperScript} from '../job-process.js';
 import type {StarterReply, StartRequest} from './protocol.js';
 
@@ -8,7 +9,7 @@ import type {StarterReply, StartRequest} from './protocol.js';
 // process and a wait for the child's exec; done here, that work runs beside
 // the scheduler's event loop (on another core) rather than on it.
 //
-// It loads nothing but node's own modules and job-process.ts, and uses
+// It loads nothing but node's own modules, job-process.ts and the line reader, and uses
 // child_process.spawn directly: execa's per-spawn option handling and
 // promise plumbing cost more than the fork itself in the dispatch profile,
 // and nothing here needs its output handling (the job's output goes straight
@@ -78,12 +79,11 @@ function work(): void {
 	if (working) setImmediate(work);
 }
 
-let partial = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk: string) => {
-	const lines = (partial + chunk).split('\n');
-	partial = lines.pop()!;
-	for (const line of lines) queue.push(JSON.parse(line) as StartRequest);
+const readRequests = lineReader(line => {
+	queue.push(JSON.parse(line) as StartRequest);
+});
+process.stdin.on('data', (chunk: Buffer) => {
+	readRequests(chunk);
 	if (!working) work();
 });
 // The scheduler is gone: nobody is left to tell.
