@@ -2,11 +2,15 @@ import {readdirSync, readFileSync} from 'node:fs';
 import {constants} from 'node:os';
 
 // A job runs detached, in a process group of its own, so that it outlives
-// the scheduler (the job starter, job-starter/main.ts, spawns it). Between
-// the scheduler and the job sits a tiny `sh` wrapper whose only work is to note that the job started and, when it ends, to write
-// its exit status to a file: that file tells a restarted scheduler how a job
-// ended while nobody was watching. The wrapper ignores nothing: it traps the
-// signals only to outlive the job and write its status. The exit file is
+// the scheduler (the job starter, job-starter/, spawns it). Between the
+// scheduler and the job sits a wrapper whose only work is to note that the
+// job started and, when it ends, to write its exit status to a file: that
+// file tells a restarted scheduler how a job ended while nobody was watching.
+// The perl starter's wrapper is a fork of itself (starter.pl); the node
+// starter's is the tiny `sh` script below; both do exactly this. The wrapper
+// leads its own session, so the job's whole group can be signalled through
+// its pid. It ignores nothing: it catches HUP, INT and TERM only to outlive
+// the job and write its status, and the job gets them back. The exit file is
 // created owner-only whatever the scheduler's umask, which the job then gets
 // back unchanged. The wrapper also exits with the job's status, which tells
 // the scheduler that started it even when the file could not be written (a
@@ -76,7 +80,11 @@ export function isProcessAlive(pid: number, startTime: number | undefined): bool
 	return startTime === undefined || stat.startTime === startTime;
 }
 
-/** Finds a job's wrapper by its exit file, for a run the scheduler spawned but could not note the pid of. */
+/**
+ * Finds a job's wrapper by its exit file, for a run the scheduler spawned but
+ * could not note the pid of: `sh -c SCRIPT NAME EXIT-FILE …` (the node
+ * starter's), or the perl starter's fork, which names itself `NAME EXIT-FILE`.
+ */
 export function findJobProcess(exitFile: string): number | undefined {
 	let entries: string[];
 	try {
@@ -90,6 +98,8 @@ export function findJobProcess(exitFile: string): number | undefined {
 		try {
 			const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
 			if (argv[3] === wrapperName && argv[4] === exitFile) return Number(entry);
+			// What is left of the starter's own argv after the name may follow.
+			if (argv[0] === `${wrapperName} ${exitFile}`) return Number(entry);
 		} catch {}
 	}
 

@@ -1,20 +1,27 @@
 import {readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+import {starterKind} from '../../source/engine/job-starter/job-starter.js';
 import {addJob, createSandbox, isAlive, statusOf, waitFor, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
 
 // The job starter: the helper process a real scheduler spawns its jobs
 // through. Killing it must not touch the jobs, and the scheduler must notice,
 // record how those jobs end, and start the next ones through a new starter.
+// Both starters: the perl one, and the node one it falls back to.
+
+const perlAvailable = (() => {
+	delete process.env['JOBDECK_JOB_STARTER'];
+	return starterKind() === 'perl';
+})();
+if (!perlAvailable) console.warn(`\n${'!'.repeat(100)}\nSKIPPED: perl with POSIX is not installed here, so the perl job starter's tests do not run.\n${'!'.repeat(100)}\n`);
 
 let sandbox: Sandbox;
-
-beforeEach(() => {
-	sandbox = createSandbox();
-});
+/** The starter's script in its command line: the one asked for, and not the other. */
+let starterScript: RegExp;
 
 afterEach(async () => {
 	await sandbox.cleanup();
+	delete process.env['JOBDECK_JOB_STARTER'];
 });
 
 /** The job starter processes whose parent is `schedulerPid`. */
@@ -23,7 +30,8 @@ function startersOf(schedulerPid: number): number[] {
 		try {
 			const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
 			const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-			return parent === schedulerPid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('job-starter/main.js') && isAlive(pid);
+			const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+			return parent === schedulerPid && starterScript.test(cmdline) && isAlive(pid);
 		} catch {
 			return false;
 		}
@@ -38,7 +46,18 @@ function readlinkOrNone(path: string): string {
 	}
 }
 
-describe('the job starter', () => {
+describe.each([
+	{kind: 'perl', skip: !perlAvailable},
+	{kind: 'node', skip: false},
+])('the $kind job starter', ({kind, skip}) => {
+	beforeEach(context => {
+		sandbox = createSandbox();
+		if (skip) context.skip();
+		// The schedulers started here inherit it.
+		process.env['JOBDECK_JOB_STARTER'] = kind;
+		starterScript = kind === 'perl' ? /job-starter\/starter\.pl\0/ : /job-starter\/main\.js\0/;
+	});
+
 	it('dies with SIGKILL without taking its jobs along: they are recorded with their true exit codes, and later jobs start through a new one', async () => {
 		sandbox.script('held.sh', '#!/bin/sh\necho "$JOB_ID" >> ledger.txt\nwhile [ ! -e "release.$1" ]; do sleep 0.05; done\nexit "$2"\n');
 		const scheduler = await sandbox.startScheduler();

@@ -120,7 +120,9 @@ export function killJobsStartedIn(dir: string): void {
 		if (!/^\d+$/.test(entry)) continue;
 		try {
 			const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-			if (argv[3] === 'jobdeck-job' && argv[4]?.startsWith(dir)) process.kill(-Number(entry), 'SIGKILL');
+			// The node starter's `sh` wrapper, or the perl starter's, which names itself `jobdeck-job EXIT-FILE`.
+			const wrapper = (argv[3] === 'jobdeck-job' && argv[4]?.startsWith(dir)) || argv[0]!.startsWith(`jobdeck-job ${dir}`);
+			if (wrapper) process.kill(-Number(entry), 'SIGKILL');
 		} catch {}
 	}
 }

@@ -1,7 +1,9 @@
+import {spawnSync} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import {execa, type ResultPromise} from 'execa';
 import {lineReader} from '../../core/line-reader.js';
-import type {StarterReply, StartRequest} from './protocol.js';
+import {wrapperName} from '../job-process.js';
+import {decodeReply, encodeStartRequest, type StarterReply, type StartRequest} from './protocol.js';
 
 /** How a wrapper ended, or 'lost': the starter died, and with it the news of this job's end. */
 export type WrapperExit = {exitCode: number | undefined; signal: string | undefined} | 'lost';
@@ -16,6 +18,26 @@ type Pending = {resolveStart: (result: StartResult) => void; resolveExit?: (exit
 
 // Loaded from the TypeScript sources (the UI tests run the engine in-process through vitest), the starter is the built one: node runs JavaScript.
 const mainScript = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../../dist/engine/job-starter/main.js' : 'main.js', import.meta.url));
+// tsc builds no perl: the built code uses the source's copy, which the package ships.
+const perlScript = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? 'starter.pl' : '../../../source/engine/job-starter/starter.pl', import.meta.url));
+/** Where each wrapper of the perl starter writes its name (starter.pl), beyond the argv and environment it has anyway. */
+const perlNameRoom = ' '.repeat(1024);
+
+export type StarterKind = 'perl' | 'node';
+
+let available: StarterKind | undefined;
+
+/**
+ * The perl starter where perl can run it (it forks its wrappers instead of
+ * spawning `sh`, which takes less of the machine a job), else the node one.
+ * JOBDECK_JOB_STARTER=perl|node picks one (the tests run both).
+ */
+export function starterKind(): StarterKind {
+	const forced = process.env['JOBDECK_JOB_STARTER'];
+	if (forced === 'perl' || forced === 'node') return forced;
+	available ??= spawnSync('perl', ['-MPOSIX', '-MFcntl', '-e', '0'], {stdio: 'ignore'}).status === 0 ? 'perl' : 'node';
+	return available;
+}
 
 /**
  * The scheduler's side of the job starter process (main.ts): sends it the
@@ -26,7 +48,7 @@ export class JobStarter {
 	#process: ResultPromise | undefined;
 	readonly #pending = new Map<number, Pending>();
 	#nextId = 1;
-	#outgoing: string[] = [];
+	#outgoing: Buffer[] = [];
 	readonly #onUnexpectedExit: (reason: string) => void;
 	#closing = false;
 
@@ -34,7 +56,7 @@ export class JobStarter {
 		this.#onUnexpectedExit = onUnexpectedExit;
 	}
 
-	/** Starts the process ahead of the first job, which then need not wait for node to boot. */
+	/** Starts the process ahead of the first job, which then need not wait for it to boot. */
 	warmUp(): void {
 		this.#running();
 	}
@@ -45,11 +67,11 @@ export class JobStarter {
 		const result = new Promise<StartResult>(resolveStart => {
 			this.#pending.set(id, {resolveStart});
 		});
-		this.#outgoing.push(JSON.stringify({id, ...request}) + '\n');
+		this.#outgoing.push(encodeStartRequest({id, ...request}));
 		// One write for every job a dispatch pass starts.
 		if (this.#outgoing.length === 1) {
 			queueMicrotask(() => {
-				const text = this.#outgoing.join('');
+				const text = Buffer.concat(this.#outgoing);
 				this.#outgoing = [];
 				if (this.#process === starter) starter.stdin!.write(text);
 			});
@@ -72,7 +94,8 @@ export class JobStarter {
 		// Detached: in its own session, a Ctrl-C meant for the scheduler does not reach it.
 		// A CPU profile of the scheduler (the benchmarks' --profile) comes with one of its starter.
 		const profiling = process.execArgv.filter(arg => arg.startsWith('--cpu-prof'));
-		const starter = execa(process.execPath, [...profiling, mainScript], {
+		const [command, args] = starterKind() === 'perl' ? ['perl', [perlScript, wrapperName, perlNameRoom]] : [process.execPath, [...profiling, mainScript]];
+		const starter = execa(command, args, {
 			stdin: 'pipe',
 			stdout: 'pipe',
 			stderr: 'pipe',
@@ -84,7 +107,7 @@ export class JobStarter {
 		});
 		this.#process = starter;
 		starter.stdout!.on('data', lineReader(line => {
-			this.#receive(JSON.parse(line) as StarterReply);
+			this.#receive(decodeReply(line));
 		}));
 		// A write to a starter that just died; its exit is handled below.
 		starter.stdin!.on('error', () => undefined);

@@ -1,15 +1,17 @@
 import {spawn} from 'node:child_process';
 import {closeSync, openSync, writeSync} from 'node:fs';
-import {lineReader} from '../../core/line-reader.js';
 import {readProcessStat, schedulerUmask, wrapperName, wrapperScript} from '../job-process.js';
-import type {StarterReply, StartRequest} from './protocol.js';
+import {encodeReply, startRequestReader, type StarterReply, type StartRequest} from './protocol.js';
 
-// The job starter: a small helper process the scheduler keeps running, which
-// spawns the job wrappers for it. A spawn from node is a fork of the whole
-// process and a wait for the child's exec; done here, that work runs beside
-// the scheduler's event loop (on another core) rather than on it.
+// The node job starter: a small helper process the scheduler keeps running,
+// which spawns the job wrappers for it. A spawn from node is a fork of the
+// whole process and a wait for the child's exec; done here, that work runs
+// beside the scheduler's event loop (on another core) rather than on it.
+// Where perl is installed, starter.pl does the same work for less (see
+// there); this one is the fallback, and speaks the same protocol.
 //
-// It loads nothing but node's own modules, job-process.ts and the line reader, and uses
+// Its wrapper is `sh` running job-process.ts's wrapperScript. It loads
+// nothing but node's own modules, job-process.ts and the protocol, and uses
 // child_process.spawn directly: execa's per-spawn option handling and
 // promise plumbing cost more than the fork itself in the dispatch profile,
 // and nothing here needs its output handling (the job's output goes straight
@@ -26,7 +28,7 @@ function send(reply: StarterReply): void {
 	if (outgoing.length > 1) return;
 	// One write for every reply of one burst.
 	queueMicrotask(() => {
-		const text = outgoing.map(message => JSON.stringify(message) + '\n').join('');
+		const text = outgoing.map(message => encodeReply(message)).join('');
 		outgoing = [];
 		process.stdout.write(text);
 	});
@@ -79,8 +81,8 @@ function work(): void {
 	if (working) setImmediate(work);
 }
 
-const readRequests = lineReader(line => {
-	queue.push(JSON.parse(line) as StartRequest);
+const readRequests = startRequestReader(request => {
+	queue.push(request);
 });
 process.stdin.on('data', (chunk: Buffer) => {
 	readRequests(chunk);

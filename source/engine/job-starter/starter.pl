@@ -1,0 +1,196 @@
+# The perl job starter: the scheduler's helper process that starts the jobs,
+# where perl is installed (job-starter.ts picks it; main.ts is the node one).
+# It speaks the protocol in protocol.ts and does what main.ts and its `sh`
+# wrapper do together, for less: node's spawn blocks until the child has
+# exec'd, and the `sh` wrapper is one more exec a job. Here each job's wrapper
+# is a fork of this process, no exec: it notes that the job started (creates
+# the exit file), runs the job as its own child, writes the job's status to
+# the exit file and exits with it (see job-process.ts for why).
+#
+# Only modules in perl-base (POSIX, Fcntl): a system with perl has them.
+#
+# Arguments: the wrappers' name (job-process.ts's wrapperName), then room:
+# a wrapper names itself "NAME EXIT-FILE" in the memory of this process's
+# argv and environment (findJobProcess finds it so through /proc/PID/cmdline),
+# which must be long enough for that.
+#
+# It ends when its stdin does (the scheduler stopped or died). The jobs do not
+# end with it: each wrapper leads a session of its own.
+use strict;
+use warnings;
+use POSIX ();
+use Fcntl qw(O_RDONLY O_WRONLY O_APPEND O_CREAT O_TRUNC);
+
+my $wrapper_name = $ARGV[0] // 'jobdeck-job';
+# A burst (a thousand free slots at once) is worked through this many at a
+# time; between two slices, the ends of the jobs started so far are reported
+# and their slots can take the next jobs.
+my $slice_size = 16;
+# How long to wait for news while jobs run. A job's end normally cuts the wait
+# short (SIGCHLD interrupts select); this only bounds the delay when it came
+# just before the select began (perl runs signal handlers between its own
+# operations, not inside the system call).
+my $running_wait = 0.25;
+
+my $umask = umask;
+my %request_of_pid;
+my @queue;
+my @replies;
+my $input = '';
+my $child_ended = 0;
+$SIG{CHLD} = sub { $child_ended = 1 };
+
+sub one_line { my ($text) = @_; $text =~ s/[\r\n]+/ /g; return $text }
+
+sub reply { push @replies, join(' ', @_) . "\n" }
+
+sub send_replies {
+	my $text = join '', @replies;
+	@replies = ();
+	while (length $text) {
+		my $written = syswrite STDOUT, $text;
+		if (!defined $written) {
+			next if $!{EINTR};
+			# The scheduler is gone: nobody is left to tell.
+			POSIX::_exit(0);
+		}
+		substr($text, 0, $written) = '';
+	}
+}
+
+sub read_requests {
+	my $got = sysread STDIN, $input, 1 << 16, length $input;
+	if (!defined $got) {
+		return if $!{EINTR} || $!{EAGAIN};
+		POSIX::_exit(0);
+	}
+	if ($got == 0) {
+		send_replies();
+		POSIX::_exit(0);
+	}
+	my $at = 0;
+	while ((my $newline = index $input, "\n", $at) >= 0) {
+		my $length = substr $input, $at, $newline - $at;
+		last if length($input) < $newline + 1 + $length;
+		my @fields = split /\0/, substr($input, $newline + 1, $length), -1;
+		# The empty string after the last NUL.
+		pop @fields;
+		my ($id, $script, $cwd, $log_file, $exit_file, $arg_count) = splice @fields, 0, 6;
+		my @args = splice @fields, 0, $arg_count;
+		my $env_count = shift @fields;
+		push @queue, {id => $id, script => $script, cwd => $cwd, log_file => $log_file, exit_file => $exit_file, args => \@args, env => [splice @fields, 0, 2 * $env_count]};
+		$at = $newline + 1 + $length;
+	}
+	$input = substr $input, $at;
+}
+
+# The start time in clock ticks since boot (field 22 of /proc/PID/stat), which tells this process from a later one with its pid.
+sub start_time {
+	my ($pid) = @_;
+	open my $stat, '<', "/proc/$pid/stat" or return '-';
+	my $text = <$stat>;
+	close $stat;
+	return '-' unless defined $text;
+	# The command name (field 2) may itself contain spaces and parentheses.
+	my @fields = split / /, substr($text, rindex($text, ')') + 2);
+	return $fields[19] // '-';
+}
+
+sub start {
+	my ($request) = @_;
+	my $log;
+	if (!sysopen $log, $request->{log_file}, O_WRONLY | O_APPEND | O_CREAT, 0600) {
+		reply('not-started', $request->{id}, one_line("could not open the log $request->{log_file}: $!"));
+		return;
+	}
+	# The wrapper inherits this process's directory: nothing here uses a relative path.
+	my $pid = chdir($request->{cwd}) ? fork : undef;
+	if (!defined $pid) {
+		syswrite $log, "jobdeck: could not start $request->{script} in $request->{cwd}\n";
+		close $log;
+		reply('not-started', $request->{id});
+		return;
+	}
+	wrap($request, $log) if $pid == 0;
+	close $log;
+	$request_of_pid{$pid} = $request->{id};
+	reply('spawned', $request->{id}, $pid, start_time($pid));
+}
+
+# The wrapper, in the forked child: never returns.
+sub wrap {
+	my ($request, $log) = @_;
+	my $exit_file = $request->{exit_file};
+	# First: from now on, a scheduler that lost this process's pid (the starter died before telling it) can find it.
+	$0 = "$wrapper_name $exit_file";
+	# Its own session and process group, which signalJobGroup reaches whole, and which outlives this process.
+	POSIX::setsid();
+	$SIG{CHLD} = 'DEFAULT';
+	my $null = POSIX::open('/dev/null', O_RDONLY);
+	POSIX::dup2($null, 0);
+	POSIX::close($null);
+	POSIX::dup2(fileno $log, 1);
+	POSIX::dup2(fileno $log, 2);
+	close $log;
+	my @env = @{$request->{env}};
+	while (my ($name, $value) = splice @env, 0, 2) { $ENV{$name} = $value }
+
+	umask 077;
+	my $created = sysopen my $exit, $exit_file, O_WRONLY | O_CREAT | O_TRUNC, 0600;
+	umask $umask;
+	if (!$created) {
+		# As `sh` did: the job does not run when nobody could learn how it ended.
+		syswrite STDERR, "$wrapper_name: cannot create $exit_file: $!\n";
+		POSIX::_exit(2);
+	}
+	close $exit;
+
+	# Caught only to outlive the job and write its status; the job gets them back as they were.
+	$SIG{$_} = sub { } for qw(HUP INT TERM);
+	my $job = fork;
+	if (defined $job && $job == 0) {
+		$SIG{$_} = 'DEFAULT' for qw(HUP INT TERM);
+		# execvp, as sh ran "$@": a PATH lookup, and a script without a #! line is run by /bin/sh.
+		{ no warnings 'exec'; exec { $request->{script} } $request->{script}, @{$request->{args}}; }
+		my $not_found = $!{ENOENT} || $!{ENOTDIR};
+		syswrite STDERR, "$wrapper_name: $request->{script}: " . ($not_found ? 'not found' : "$!") . "\n";
+		POSIX::_exit($not_found ? 127 : 126);
+	}
+	my $status;
+	if (!defined $job) {
+		syswrite STDERR, "$wrapper_name: cannot fork: $!\n";
+		$status = 2;
+	} else {
+		waitpid $job, 0;
+		# As shells report it: the exit code, or 128+N for a job ended by signal N.
+		$status = $? & 127 ? 128 + ($? & 127) : $? >> 8;
+	}
+	if (sysopen $exit, $exit_file, O_WRONLY | O_CREAT | O_TRUNC, 0600) {
+		syswrite $exit, "$status\n";
+		close $exit;
+	} else {
+		# The status still reaches the scheduler that started it, as this process's own.
+		syswrite STDERR, "$wrapper_name: cannot create $exit_file: $!\n";
+	}
+	POSIX::_exit($status);
+}
+
+sub report_ended {
+	while ((my $pid = waitpid -1, POSIX::WNOHANG()) > 0) {
+		my $id = delete $request_of_pid{$pid};
+		next unless defined $id;
+		if ($? & 127) { reply('exited', $id, '-', $? & 127) }
+		else { reply('exited', $id, $? >> 8, '-') }
+	}
+}
+
+while (1) {
+	my $ready = '';
+	vec($ready, fileno(STDIN), 1) = 1;
+	my $wait = @queue || $child_ended ? 0 : %request_of_pid ? $running_wait : undef;
+	read_requests() if select($ready, undef, undef, $wait) > 0;
+	start($_) for splice @queue, 0, $slice_size;
+	$child_ended = 0;
+	report_ended();
+	send_replies() if @replies;
+}
