@@ -112,5 +112,16 @@ describe.each([
 		const exit: WrapperExit = await started.exited;
 		expect(exit).toEqual({exitCode: 143, signal: undefined});
 		expect(readExitFile(join(dir, 'sleep.exit'))).toEqual({exitCode: null, signal: 'SIGTERM'});
+		// As `sh` says it.
+		expect(readFileSync(join(dir, 'sleep.log'), 'utf8')).toBe('Terminated\n');
 	});
+});
+
+it('JOBDECK_JOB_STARTER other than perl or node is refused in one line', () => {
+	process.env['JOBDECK_JOB_STARTER'] = 'bash';
+	try {
+		expect(() => starterKind()).toThrow(/^JOBDECK_JOB_STARTER must be perl or node, not "bash"$/);
+	} finally {
+		delete process.env['JOBDECK_JOB_STARTER'];
+	}
 });

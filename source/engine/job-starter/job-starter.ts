@@ -1,7 +1,9 @@
 import {spawnSync} from 'node:child_process';
+import {existsSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {execa, type ResultPromise} from 'execa';
 import {lineReader} from '../../core/line-reader.js';
+import {UserError} from '../../core/user-error.js';
 import {wrapperName} from '../job-process.js';
 import {decodeReply, encodeStartRequest, type StarterReply, type StartRequest} from './protocol.js';
 
@@ -35,7 +37,8 @@ let available: StarterKind | undefined;
 export function starterKind(): StarterKind {
 	const forced = process.env['JOBDECK_JOB_STARTER'];
 	if (forced === 'perl' || forced === 'node') return forced;
-	available ??= spawnSync('perl', ['-MPOSIX', '-MFcntl', '-e', '0'], {stdio: 'ignore'}).status === 0 ? 'perl' : 'node';
+	if (forced) throw new UserError(`JOBDECK_JOB_STARTER must be perl or node, not ${JSON.stringify(forced)}`);
+	available ??= existsSync(perlScript) && spawnSync('perl', ['-MPOSIX', '-MFcntl', '-e', '0'], {stdio: 'ignore'}).status === 0 ? 'perl' : 'node';
 	return available;
 }
 

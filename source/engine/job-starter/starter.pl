@@ -32,6 +32,10 @@ my $slice_size = 16;
 # operations, not inside the system call).
 my $running_wait = 0.25;
 
+# What `sh` wrote to the log for a job ended by a signal (strsignal's words;
+# nothing for INT and PIPE), so that the log says why. Linux's numbers.
+my %signal_words = (1 => 'Hangup', 3 => 'Quit', 4 => 'Illegal instruction', 5 => 'Trace/breakpoint trap', 6 => 'Aborted', 7 => 'Bus error', 8 => 'Floating point exception', 9 => 'Killed', 10 => 'User defined signal 1', 11 => 'Segmentation fault', 12 => 'User defined signal 2', 14 => 'Alarm clock', 15 => 'Terminated');
+
 my $umask = umask;
 my %request_of_pid;
 my @queue;
@@ -162,8 +166,12 @@ sub wrap {
 		$status = 2;
 	} else {
 		waitpid $job, 0;
+		my $signal = $? & 127;
 		# As shells report it: the exit code, or 128+N for a job ended by signal N.
-		$status = $? & 127 ? 128 + ($? & 127) : $? >> 8;
+		$status = $signal ? 128 + $signal : $? >> 8;
+		if ($signal && $signal != 2 && $signal != 13) {
+			syswrite STDERR, ($signal_words{$signal} // "Signal $signal") . ($? & 128 ? ' (core dumped)' : '') . "\n";
+		}
 	}
 	if (sysopen $exit, $exit_file, O_WRONLY | O_CREAT | O_TRUNC, 0600) {
 		syswrite $exit, "$status\n";
