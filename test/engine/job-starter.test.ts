@@ -55,6 +55,18 @@ describe.each([
 		expect(readExitFile(job.exitFile)).toEqual({exitCode: 0, signal: null});
 	});
 
+	it.skipIf(skip)('runs whatever perl\'s own variables say, and the job gets them as they were', async () => {
+		const perlOwn = {PERL5OPT: '-MNo::Such::Module', PERL_UNICODE: 'SD', PERL5LIB: join(dir, 'nothing')};
+		Object.assign(process.env, perlOwn);
+		try {
+			const job = await run('perl-env', '/bin/sh', ['-c', 'printf "%s\\0" "$PERL5OPT" "$PERL_UNICODE" "$PERL5LIB" "$OVERRIDDEN"'], {env: {OVERRIDDEN: 'job'}});
+			expect(job.exit).toEqual({exitCode: 0, signal: undefined});
+			expect(job.log().split('\0').slice(0, -1)).toEqual([...Object.values(perlOwn), 'job']);
+		} finally {
+			for (const name of Object.keys(perlOwn)) delete process.env[name];
+		}
+	});
+
 	it.skipIf(skip)('runs the job in its directory with the scheduler\'s umask and PATH, stdin /dev/null, output to the log (0600, appended)', async () => {
 		writeFileSync(join(dir, 'where.log'), 'before\n');
 		chmodSync(join(dir, 'where.log'), 0o600);

@@ -27,6 +27,21 @@ const perlNameRoom = ' '.repeat(1024);
 
 export type StarterKind = 'perl' | 'node';
 
+/**
+ * The scheduler's environment, less perl's own variables (PERL5OPT,
+ * PERL5LIB, PERL_UNICODE…), which would change how the perl starter itself
+ * runs; `perlOwn` holds them, for the jobs.
+ */
+function perlEnvironment(): {starter: Record<string, string>; perlOwn: Record<string, string>} {
+	const starter: Record<string, string> = {};
+	const perlOwn: Record<string, string> = {};
+	for (const [name, value] of Object.entries(process.env)) {
+		if (value !== undefined) (name.startsWith('PERL') ? perlOwn : starter)[name] = value;
+	}
+
+	return {starter, perlOwn};
+}
+
 let available: StarterKind | undefined;
 
 /**
@@ -38,7 +53,7 @@ export function starterKind(): StarterKind {
 	const forced = process.env['JOBDECK_JOB_STARTER'];
 	if (forced === 'perl' || forced === 'node') return forced;
 	if (forced) throw new UserError(`JOBDECK_JOB_STARTER must be perl or node, not ${JSON.stringify(forced)}`);
-	available ??= existsSync(perlScript) && spawnSync('perl', ['-MPOSIX', '-MFcntl', '-e', '0'], {stdio: 'ignore'}).status === 0 ? 'perl' : 'node';
+	available ??= existsSync(perlScript) && spawnSync('perl', ['-MPOSIX', '-MFcntl', '-e', '0'], {stdio: 'ignore', env: perlEnvironment().starter}).status === 0 ? 'perl' : 'node';
 	return available;
 }
 
@@ -54,6 +69,8 @@ export class JobStarter {
 	#outgoing: Buffer[] = [];
 	readonly #onUnexpectedExit: (reason: string) => void;
 	#closing = false;
+	/** Perl's own variables of the scheduler's environment, which the perl starter runs without. */
+	#perlOwnEnv: Record<string, string> | undefined;
 
 	constructor(onUnexpectedExit: (reason: string) => void) {
 		this.#onUnexpectedExit = onUnexpectedExit;
@@ -70,7 +87,9 @@ export class JobStarter {
 		const result = new Promise<StartResult>(resolveStart => {
 			this.#pending.set(id, {resolveStart});
 		});
-		this.#outgoing.push(encodeStartRequest({id, ...request}));
+		// The perl starter runs without perl's own variables: the jobs get them from here.
+		const env = this.#perlOwnEnv ? {...this.#perlOwnEnv, ...request.env} : request.env;
+		this.#outgoing.push(encodeStartRequest({id, ...request, env}));
 		// One write for every job a dispatch pass starts.
 		if (this.#outgoing.length === 1) {
 			queueMicrotask(() => {
@@ -97,8 +116,11 @@ export class JobStarter {
 		// Detached: in its own session, a Ctrl-C meant for the scheduler does not reach it.
 		// A CPU profile of the scheduler (the benchmarks' --profile) comes with one of its starter.
 		const profiling = process.execArgv.filter(arg => arg.startsWith('--cpu-prof'));
-		const [command, args] = starterKind() === 'perl' ? ['perl', [perlScript, wrapperName, perlNameRoom]] : [process.execPath, [...profiling, mainScript]];
+		const perl = starterKind() === 'perl' ? perlEnvironment() : undefined;
+		this.#perlOwnEnv = perl && Object.keys(perl.perlOwn).length > 0 ? perl.perlOwn : undefined;
+		const [command, args] = perl ? ['perl', [perlScript, wrapperName, perlNameRoom]] : [process.execPath, [...profiling, mainScript]];
 		const starter = execa(command, args, {
+			...(perl && {env: perl.starter, extendEnv: false}),
 			stdin: 'pipe',
 			stdout: 'pipe',
 			stderr: 'pipe',
