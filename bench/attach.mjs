@@ -23,7 +23,7 @@ const {values} = parseArgs({options: {
 	'idle-seconds': {type: 'string', default: '5'},
 	'settle-seconds': {type: 'string', default: '40'},
 }});
-const cli = resolve(import.meta.dirname, '../dist/cli.js');
+const cli = resolve(import.meta.dirname, '../dist/jobdeck.cjs');
 const socket = `jobdeck-attach-bench-${process.pid}`;
 const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
 const sleep = ms => new Promise(resolveSleep => {

@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {lineReader} from '../dist/core/line-reader.js';
 
-export const cli = resolve(import.meta.dirname, '../dist/cli.js');
+export const cli = resolve(import.meta.dirname, '../dist/jobdeck.cjs');
 
 export function makeSandbox() {
 	const dir = mkdtempSync(join(tmpdir(), 'jobdeck-bench-'));

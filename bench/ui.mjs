@@ -28,7 +28,7 @@ const {values} = parseArgs({options: {
 	'settle-seconds': {type: 'string', default: '40'},
 	profile: {type: 'string'},
 }});
-const cli = resolve(import.meta.dirname, '../dist/cli.js');
+const cli = resolve(import.meta.dirname, '../dist/jobdeck.cjs');
 const profileArgs = values.profile ? `--cpu-prof --cpu-prof-dir=${resolve(values.profile)} ` : '';
 const socket = `jobdeck-bench-${process.pid}`;
 const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});

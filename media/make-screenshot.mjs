@@ -14,7 +14,7 @@ import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'dist', 'cli.js');
+const cli = join(root, 'dist', 'jobdeck.cjs');
 const [columns, rows] = [Number(process.argv[2] ?? 120), Number(process.argv[3] ?? 34)];
 const socket = `jobdeck-screenshot-${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'jobdeck-screenshot-'));

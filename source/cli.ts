@@ -1,18 +1,28 @@
 #!/usr/bin/env node
+import {addJob} from './cli/commands/jobs.js';
 import {parsePlainAddJob} from './cli/plain-add-job.js';
+import {reportError} from './cli/report-error.js';
 
-// The entry point: a plain `add-job` runs without loading commander (see
-// plain-add-job.ts); every other command line goes to cli-program.ts.
+// The entry point. `npm run build` bundles it, with the modules a plain
+// `add-job` needs, into one CommonJS file, dist/jobdeck.cjs (the `jobdeck`
+// command): node's ES module loader, and a file read for each module, were
+// a third of that command's start-up beyond node's own. A plain `add-job`
+// runs without loading commander either (see plain-add-job.ts); every other
+// command line goes to cli-program.ts, which stays an ES module of its own
+// and is loaded only then.
 
-const plainAddJob = parsePlainAddJob(process.argv.slice(2), process.env);
-if (plainAddJob) {
+async function main(): Promise<void> {
+	const plainAddJob = parsePlainAddJob(process.argv.slice(2), process.env);
+	if (!plainAddJob) {
+		await import('./cli-program.js');
+		return;
+	}
+
 	try {
-		const {addJob} = await import('./cli/commands/jobs.js');
 		await addJob(plainAddJob.dataDir, plainAddJob.script, plainAddJob.args, plainAddJob.options);
 	} catch (error) {
-		const {reportError} = await import('./cli/report-error.js');
 		process.exitCode = reportError(error);
 	}
-} else {
-	await import('./cli-program.js');
 }
+
+void main();

@@ -7,7 +7,7 @@ import {startTmux, type TmuxSession} from '../helpers/tmux.js';
 // The full-screen UI in a real terminal: `jobdeck start` inside tmux, used
 // with the keyboard only, as a person would.
 
-const cli = resolve(import.meta.dirname, '../../dist/cli.js');
+const cli = resolve(import.meta.dirname, '../../dist/jobdeck.cjs');
 let dir: string;
 let terminal: TmuxSession;
 

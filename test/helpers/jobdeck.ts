@@ -4,10 +4,10 @@ import {dirname, join, resolve} from 'node:path';
 import {execa, type ResultPromise} from 'execa';
 
 // Test helpers that drive the real thing: the built `jobdeck` command line
-// (dist/cli.js, built by `npm test` before vitest runs) and a real headless
+// (dist/jobdeck.cjs, built by `npm test` before vitest runs) and a real headless
 // scheduler process, in a temporary directory.
 
-export const cliPath = resolve(import.meta.dirname, '../../dist/cli.js');
+export const cliPath = resolve(import.meta.dirname, '../../dist/jobdeck.cjs');
 
 export type CommandResult = {exitCode: number; stdout: string; stderr: string};
 
