@@ -20,8 +20,8 @@ type Pending = {resolveStart: (result: StartResult) => void; resolveExit?: (exit
 
 // Loaded from the TypeScript sources (the UI tests run the engine in-process through vitest), the starter is the built one: node runs JavaScript.
 const mainScript = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../../dist/engine/job-starter/main.js' : 'main.js', import.meta.url));
-// tsc builds no perl: the built code uses the source's copy, which the package ships.
-const perlScript = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? 'starter.pl' : '../../../source/engine/job-starter/starter.pl', import.meta.url));
+// Beside this file, in the sources and in dist/ (the build copies it there).
+const perlScript = fileURLToPath(new URL('starter.pl', import.meta.url));
 /** Where each wrapper of the perl starter writes its name (starter.pl), beyond the argv and environment it has anyway. */
 const perlNameRoom = ' '.repeat(1024);
 
