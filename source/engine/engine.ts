@@ -80,6 +80,14 @@ const recentRunsKept = 1000;
 const adoptedPollMs = 200;
 /** After a failed save (a full disk), no job starts for this long, and then the runs are looked at again. */
 const afterSaveFailureMs = 1000;
+/**
+ * How long the runs of a job starter that died wait before they are looked
+ * for. A wrapper forked just before the starter died may not have its name
+ * yet (node's child is node until its exec; perl's names itself first thing,
+ * once it gets a core): looked for at once, it would seem never to have
+ * started, and its job would run a second time.
+ */
+const lostStarterGraceMs = 1000;
 
 export class Engine implements Scheduler {
 	readonly dataDir: string;
@@ -102,6 +110,8 @@ export class Engine implements Scheduler {
 	#adoptedPoll: NodeJS.Timeout | undefined;
 	readonly #killTimers = new Map<number, NodeJS.Timeout>();
 	readonly #timeoutTimers = new Map<number, NodeJS.Timeout>();
+	/** Runs of a job starter that died, each waiting out lostStarterGraceMs before it is looked for. */
+	readonly #lostStarterTimers = new Set<NodeJS.Timeout>();
 	readonly #health: HealthPolicy;
 	/** One timer for the next offline worker due a re-check. */
 	#recheckTimer: NodeJS.Timeout | undefined;
@@ -507,7 +517,7 @@ export class Engine implements Scheduler {
 		clearTimeout(this.#recheckTimer);
 		clearTimeout(this.#wakeTimer?.timer);
 		clearTimeout(this.#afterSaveFailure);
-		for (const timer of [...this.#killTimers.values(), ...this.#timeoutTimers.values()]) clearTimeout(timer);
+		for (const timer of [...this.#killTimers.values(), ...this.#timeoutTimers.values(), ...this.#lostStarterTimers]) clearTimeout(timer);
 		await Promise.all(this.#spawning);
 		try {
 			await this.#starter.close();
@@ -622,11 +632,15 @@ export class Engine implements Scheduler {
 
 	/** The job starter died: its jobs, and any it may have started unannounced, are watched like a previous scheduler's. */
 	#adoptLost(run: JobRun): void {
-		const current = this.#state.running.get(run.runId);
-		if (!current || this.#stopping) return;
-		this.#adopt(current);
-		// A run it never started went back to the queue: nothing else may come along to hand it out.
-		this.#scheduleDispatch();
+		const timer = setTimeout(() => {
+			this.#lostStarterTimers.delete(timer);
+			const current = this.#state.running.get(run.runId);
+			if (!current || this.#stopping) return;
+			this.#adopt(current);
+			// A run it never started went back to the queue: nothing else may come along to hand it out.
+			this.#scheduleDispatch();
+		}, lostStarterGraceMs);
+		this.#lostStarterTimers.add(timer);
 	}
 
 	#finishFromExitFile(run: JobRun, wrapper: Exclude<WrapperExit, 'lost'>): void {
