@@ -7,6 +7,7 @@ import {UserError} from '../../core/user-error.js';
 import {parseJobId} from '../../core/validation.js';
 
 const followPollMs = 100;
+const chunkBytes = 64 * 1024;
 
 export async function logs(dataDir: string, idText: string, follow: boolean): Promise<void> {
 	const id = parseJobId(idText);
@@ -71,15 +72,15 @@ async function followRun(scheduler: SchedulerClient, run: JobRun): Promise<void>
 	const handle = await open(run.logFile, 'r');
 	try {
 		let offset = 0;
-		const buffer = Buffer.alloc(64 * 1024);
 		for (;;) {
 			const ended = finished || disconnected;
 			let bytesRead: number;
 			do {
-				({bytesRead} = await handle.read(buffer, 0, buffer.length, offset));
+				// A buffer of its own each time: stdout may still be writing the last one.
+				const buffer = Buffer.allocUnsafe(chunkBytes);
+				({bytesRead} = await handle.read(buffer, 0, chunkBytes, offset));
 				offset += bytesRead;
-				// A copy: stdout may still be writing it when the buffer is read into again.
-				if (bytesRead > 0) process.stdout.write(Buffer.from(buffer.subarray(0, bytesRead)));
+				if (bytesRead > 0) await writeOut(buffer.subarray(0, bytesRead));
 			} while (bytesRead > 0);
 			if (ended) return;
 			await new Promise(resolveWait => {
@@ -89,4 +90,16 @@ async function followRun(scheduler: SchedulerClient, run: JobRun): Promise<void>
 	} finally {
 		await handle.close();
 	}
+}
+
+/**
+ * Writes to stdout and waits while the reader is behind: a log of gigabytes
+ * piped into a pager that waits for its user would otherwise pile up in
+ * memory (a 256 MB log reached 315 MB of RSS).
+ */
+async function writeOut(chunk: Buffer): Promise<void> {
+	if (process.stdout.write(chunk)) return;
+	await new Promise<void>(resolveDrained => {
+		process.stdout.once('drain', resolveDrained);
+	});
 }

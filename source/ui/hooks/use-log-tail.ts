@@ -9,7 +9,11 @@ export type LogView = {
 
 const emptyView: LogView = {lines: [], firstLine: 0};
 
-/** The tail of one log file, re-rendered at most every `refreshMs` however fast the job writes. */
+/**
+ * The tail of one log file, re-rendered at most every `refreshMs` however fast
+ * the job writes. A line written after a quiet spell shows at once: waiting
+ * out the interval first put every single line `refreshMs` late on screen.
+ */
 export function useLogTail(path: string | undefined, refreshMs = 100): LogView {
 	const [view, setView] = useState<LogView>(emptyView);
 	useEffect(() => {
@@ -17,13 +21,15 @@ export function useLogTail(path: string | undefined, refreshMs = 100): LogView {
 		if (!path) return;
 		const tail = LogTail.open(path);
 		let timer: NodeJS.Timeout | undefined;
+		let publishedAt = Number.NEGATIVE_INFINITY;
 		const publish = (): void => {
 			timer = undefined;
+			publishedAt = performance.now();
 			setView({lines: tail.lines, firstLine: tail.firstLineNumber});
 		};
 
 		const unsubscribe = tail.subscribe(() => {
-			timer ??= setTimeout(publish, refreshMs);
+			timer ??= setTimeout(publish, Math.max(0, publishedAt + refreshMs - performance.now()));
 		});
 		return () => {
 			clearTimeout(timer);
