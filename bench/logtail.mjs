@@ -17,7 +17,10 @@
 // The screen is read by polling `tmux capture-pane`; each poll takes a few ms
 // (the resolution is printed).
 //
-//   node bench/logtail.mjs [--lines 20] [--gap-ms 300] [--bursts 5] [--burst-lines 200] [--size-mb 1024] [--opens 5]
+//   node bench/logtail.mjs [--lines 20] [--gap-ms 300] [--bursts 5] [--burst-lines 200] [--stream-ms 20] [--stream-seconds 5]
+//                          [--size-mb 1024] [--opens 5] [--profile DIR]
+//
+// --profile DIR writes a V8 CPU profile of the UI process to DIR (bench/profile-summary.mjs reads it).
 import {execFileSync, spawn, spawnSync} from 'node:child_process';
 import {chmodSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync, writeSync} from 'node:fs';
 import {open as openFile} from 'node:fs/promises';
@@ -34,8 +37,10 @@ const {values} = parseArgs({options: {
 	'stream-seconds': {type: 'string', default: '5'},
 	'size-mb': {type: 'string', default: '1024'},
 	opens: {type: 'string', default: '5'},
+	profile: {type: 'string'},
 }});
 const cli = resolve(import.meta.dirname, '../dist/cli.js');
+const profileArgs = values.profile ? `--cpu-prof --cpu-prof-dir=${resolve(values.profile)} ` : '';
 const socket = `jobdeck-logtail-bench-${process.pid}`;
 const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
 const sleep = ms => new Promise(resolveSleep => {
@@ -150,7 +155,7 @@ try {
 	}
 
 	tmux('new-session', '-d', '-s', 'bench', '-x', '120', '-y', '40', 'sleep 3600');
-	tmux('new-window', '-d', '-t', 'bench', '-n', 'ui', `env -u CI node ${cli} start --data-dir ${dataDir} --log-dir ${dir}/logs`);
+	tmux('new-window', '-d', '-t', 'bench', '-n', 'ui', `env -u CI node ${profileArgs}${cli} start --data-dir ${dataDir} --log-dir ${dir}/logs`);
 	await waitForScreen('bench:ui', screen => screen.includes('Queue'));
 	const uiPid = nodePid('bench:ui');
 	jobdeck('add-worker', '--skip-ssh-check', 'w1', 'w2', 'w3');
