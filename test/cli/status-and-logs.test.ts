@@ -1,5 +1,6 @@
 import {spawn} from 'node:child_process';
 import {readFileSync, statSync, writeFileSync} from 'node:fs';
+import {execa} from 'execa';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {addJob, cliPath, createSandbox, statusOf, waitFor, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
@@ -136,5 +137,23 @@ describe('logs', () => {
 		expect(await exited).toBe(0);
 		expect(received).toBe(total);
 		expect(tail.endsWith('END\n')).toBe(true);
+	});
+
+	it('stops quietly when its reader goes away, as `jobdeck logs ID | head -1` does', async () => {
+		sandbox.script('chatty.sh', '#!/bin/sh\nyes \'a line of output\' | head -c 8000000\nwhile [ ! -e release ]; do sleep 0.05; done\n');
+		await sandbox.startScheduler();
+		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
+		const id = await addJob(sandbox, ['./chatty.sh']);
+		const {running} = await waitForStatus(sandbox, view => view.running.some(run => run.pid !== undefined));
+		await waitFor(() => statSync(running[0]!.logFile).size === 8_000_000, 20_000, 'the whole log written');
+		for (const follow of [[], ['-f']]) {
+			// The first line, then head exits and closes the pipe (a shell pipeline: that is the case to see).
+			const result = await execa('bash', ['-c', `set -o pipefail; node "$0" logs ${follow.join(' ')} ${id} | head -1`, cliPath], {cwd: sandbox.dir, env: {JOBDECK_DATA_DIR: sandbox.dataDir}, reject: false, timeout: 20_000});
+			expect(result.stdout).toBe('a line of output');
+			expect(result.stderr).toBe('');
+			expect(result.exitCode).toBe(0);
+		}
+
+		writeFileSync(join(sandbox.dir, 'release'), '');
 	});
 });

@@ -21,12 +21,13 @@ export async function logs(dataDir: string, idText: string, follow: boolean): Pr
 	try {
 		const run = await findLatestRun(dataDir, id, scheduler);
 		if ('outcome' in run && run.outcome === 'dependency-failed') throw new UserError(`job ${id} never ran (job ${run.dependencyFailed} it runs after did not succeed), so it has no output`);
+		const reader = watchReader();
 		if (!follow || !scheduler || !('pid' in run) || 'endedAt' in run) {
-			await printFile(run.logFile);
+			await printFile(run.logFile, reader);
 			return;
 		}
 
-		await followRun(scheduler, run as JobRun);
+		await followRun(scheduler, run as JobRun, reader);
 	} finally {
 		scheduler?.close();
 	}
@@ -44,19 +45,47 @@ async function findLatestRun(dataDir: string, id: number, scheduler: SchedulerCl
 	throw new UserError(`there is no job ${id}`);
 }
 
-async function printFile(path: string): Promise<void> {
-	await new Promise<void>((resolvePrinted, reject) => {
-		const stream = createReadStream(path);
+type Reader = {
+	gone: boolean;
+	readonly whenGone: Promise<void>;
+};
+
+/**
+ * Notes when stdout's reader goes away (`jobdeck logs ID | head`, a pager
+ * quit before the end): the rest of the log has nowhere to go, which is no
+ * error. It was a stack trace.
+ */
+function watchReader(): Reader {
+	let resolveGone: () => void;
+	const reader: Reader = {
+		gone: false,
+		whenGone: new Promise(resolve => {
+			resolveGone = resolve;
+		}),
+	};
+	process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+		if (error.code !== 'EPIPE' && !reader.gone) throw error;
+		reader.gone = true;
+		resolveGone();
+	});
+	return reader;
+}
+
+async function printFile(path: string, reader: Reader): Promise<void> {
+	const stream = createReadStream(path);
+	const printed = new Promise<void>((resolvePrinted, reject) => {
 		stream.on('error', (error: NodeJS.ErrnoException) => {
 			reject(error.code === 'ENOENT' ? new UserError(`log file ${path} does not exist (yet)`) : error);
 		});
 		stream.on('end', resolvePrinted);
 		stream.pipe(process.stdout, {end: false});
 	});
+	await Promise.race([printed, reader.whenGone]);
+	stream.destroy();
 }
 
 /** Prints the log as it grows, until the job's run finishes, then what it wrote last. */
-async function followRun(scheduler: SchedulerClient, run: JobRun): Promise<void> {
+async function followRun(scheduler: SchedulerClient, run: JobRun, reader: Reader): Promise<void> {
 	let finished = false;
 	let disconnected = false;
 	scheduler.subscribe(events => {
@@ -80,7 +109,8 @@ async function followRun(scheduler: SchedulerClient, run: JobRun): Promise<void>
 				const buffer = Buffer.allocUnsafe(chunkBytes);
 				({bytesRead} = await handle.read(buffer, 0, chunkBytes, offset));
 				offset += bytesRead;
-				if (bytesRead > 0) await writeOut(buffer.subarray(0, bytesRead));
+				if (bytesRead > 0) await writeOut(buffer.subarray(0, bytesRead), reader);
+				if (reader.gone) return;
 			} while (bytesRead > 0);
 			if (ended) return;
 			await new Promise(resolveWait => {
@@ -97,9 +127,13 @@ async function followRun(scheduler: SchedulerClient, run: JobRun): Promise<void>
  * piped into a pager that waits for its user would otherwise pile up in
  * memory (a 256 MB log reached 315 MB of RSS).
  */
-async function writeOut(chunk: Buffer): Promise<void> {
+async function writeOut(chunk: Buffer, reader: Reader): Promise<void> {
 	if (process.stdout.write(chunk)) return;
-	await new Promise<void>(resolveDrained => {
-		process.stdout.once('drain', resolveDrained);
+	let onDrain: () => void;
+	const drained = new Promise<void>(resolveDrained => {
+		onDrain = resolveDrained;
+		process.stdout.once('drain', onDrain);
 	});
+	await Promise.race([drained, reader.whenGone]);
+	process.stdout.off('drain', onDrain!);
 }
