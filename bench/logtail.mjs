@@ -6,14 +6,18 @@
 // - a job that copies what the benchmark writes into a FIFO to its output
 //   (`cat`), so each line reaches the log the moment the benchmark writes it.
 //   Write → the line visible in the output pane, next to `tail -f` of the same
-//   log in another tmux window, measured the same way (alternating lines);
-//   single lines spaced apart, then bursts of lines written at once.
+//   log in another tmux window, measured the same way (taking turns), and
+//   `jobdeck logs -f` in a third; single lines spaced apart, bursts of lines
+//   written at once, and a steady stream (a line every 20 ms: each line's time
+//   to the first screen showing it, and the CPU the UI uses meanwhile).
 // - a job that wrote 1 KB and a job that wrote 1 GB (`yes | head -c`), each
 //   ending with a marker line, both still running: keypress selecting the job →
 //   its last line visible; the UI's RSS and the bytes it read (/proc rchar)
 //   while opening each; `tail -n 40` of each file.
-// - `jobdeck logs ID` and `jobdeck logs -f ID` of the 1 GB log into a pipe:
-//   wall time and peak RSS (/usr/bin/time), next to `cat` of the same file.
+// - `jobdeck logs ID` and `jobdeck logs -f ID` of the 1 GB log into a pipe,
+//   also one not read for its first 2 s (a pager waiting for its user): wall
+//   time and peak RSS (/usr/bin/time), next to `cat` of the same file and to
+//   `jobdeck logs` of the 1 KB log.
 // The screen is read by polling `tmux capture-pane`; each poll takes a few ms
 // (the resolution is printed).
 //
@@ -174,6 +178,9 @@ try {
 
 	// 1. Output latency: job 1 selected in the running pane; tail -f of its log in another window.
 	tmux('new-window', '-d', '-t', 'bench', '-n', 'tail', `tail -n 5 -f ${latencyRun.logFile}`);
+	// And `jobdeck logs -f` of the same job, the command line's way to follow it.
+	tmux('new-window', '-d', '-t', 'bench', '-n', 'follow', `node ${cli} logs -f --data-dir ${dataDir} 1`);
+	const followPid = nodePid('bench:follow');
 	tmux('send-keys', '-t', 'bench:ui', '3');
 	await waitForScreen('bench:ui', screen => screen.includes('Output #1 '));
 	const written = text => {
@@ -182,8 +189,9 @@ try {
 		return at;
 	};
 
-	const lineTimes = {ui: [], tail: []};
-	const burstTimes = {ui: [], tail: []};
+	const windows = ['ui', 'tail', 'follow'];
+	const lineTimes = {ui: [], tail: [], follow: []};
+	const burstTimes = {ui: [], tail: [], follow: []};
 	const lineCount = Number(values.lines);
 	const gapMs = Number(values['gap-ms']);
 	const burstLines = Number(values['burst-lines']);
@@ -191,7 +199,7 @@ try {
 	await waitForScreen('bench:ui', screen => shownIn('ui')(screen).includes('warm-up'), {since: written('warm-up\n')});
 	await sleep(gapMs);
 	for (let index = 0; index < lineCount; index++) {
-		for (const [window, times] of [['ui', lineTimes.ui], ['tail', lineTimes.tail]]) {
+		for (const [window, times] of windows.map(name => [name, lineTimes[name]])) {
 			const marker = `line-${window}-${index}-${process.pid}`;
 			times.push(await waitForScreen(`bench:${window}`, screen => shownIn(window)(screen).includes(marker), {since: written(`${marker}\n`)}));
 			await sleep(gapMs);
@@ -199,7 +207,7 @@ try {
 	}
 
 	for (let index = 0; index < Number(values.bursts); index++) {
-		for (const [window, times] of [['ui', burstTimes.ui], ['tail', burstTimes.tail]]) {
+		for (const [window, times] of windows.map(name => [name, burstTimes[name]])) {
 			const marker = `burst-${window}-${index}-${process.pid}`;
 			const burst = Array.from({length: burstLines}, (_, line) => `${marker} line ${line + 1} of ${burstLines}\n`).join('');
 			const last = `${marker} line ${burstLines} of`;
@@ -246,6 +254,8 @@ try {
 	await sleep(gapMs);
 	const tailPid = Number(tmux('display-message', '-p', '-t', 'bench:tail', '#{pane_pid}').trim());
 	const tailStream = await streamLatency('tail', tailPid, streamMs, streamSeconds);
+	await sleep(gapMs);
+	const followStream = await streamLatency('follow', followPid, streamMs, streamSeconds);
 	await sleep(gapMs);
 
 	// 2. Opening the 1 KB and the 1 GB log: j selects job 2 (small), j again job 3 (big), k back to 2.
@@ -311,13 +321,21 @@ try {
 	row(`a line every ${streamMs} ms for ${streamSeconds} s: each line, median`, median(uiStream.latencies), 'ms', median(tailStream.latencies));
 	row(`a line every ${streamMs} ms: each line, max`, max(uiStream.latencies), 'ms', max(tailStream.latencies));
 	console.log(`a line every ${streamMs} ms: CPU of the UI process (baseline: of tail)`.padEnd(62) + `${uiStream.cpuPercent.toFixed(1)} %`.padStart(12) + `${tailStream.cpuPercent.toFixed(1)} %`.padStart(12));
+	console.log(`-- the same for \`jobdeck logs -f\` in a terminal; baseline: tail -f`);
+	row(`one line, median of ${lineCount}`, median(lineTimes.follow), 'ms', median(lineTimes.tail));
+	row(`one line, max of ${lineCount}`, max(lineTimes.follow), 'ms', max(lineTimes.tail));
+	row(`${burstLines} lines at once, median of ${values.bursts}`, median(burstTimes.follow), 'ms', median(burstTimes.tail));
+	row(`a line every ${streamMs} ms: each line, median`, median(followStream.latencies), 'ms', median(tailStream.latencies));
+	row(`a line every ${streamMs} ms: each line, max`, max(followStream.latencies), 'ms', max(tailStream.latencies));
+	console.log(`a line every ${streamMs} ms: CPU of logs -f (baseline: of tail)`.padEnd(62) + `${followStream.cpuPercent.toFixed(1)} %`.padStart(12) + `${tailStream.cpuPercent.toFixed(1)} %`.padStart(12));
 	console.log(`-- opening a log of ${mb(bigBytes)}; baseline: the same for a log of ${mb(smallBytes)}`);
 	row(`select the job -> its last line on screen, median of ${values.opens}`, median(opens.big), 'ms', median(opens.small));
 	row('UI memory (RSS) after opening it, median', median(rss.big), 'MB', median(rss.small));
 	row('bytes the UI read while opening it (/proc rchar), median', median(read.big) / 1024, 'KB', median(read.small) / 1024);
 	row(`tail -n 40 of the ${mb(bigBytes)} log (baseline: of the small one)`, tailBig, 'ms', tailSmall);
-	console.log(`-- jobdeck logs of the ${mb(bigBytes)} log into a pipe; baseline: cat of the same file (jobdeck logs of the small log: ${logsSmall.peakMegabytes.toFixed(1)} MB peak RSS)`);
+	console.log(`-- jobdeck logs of the ${mb(bigBytes)} log into a pipe; baseline: cat of the same file`);
 	row(`jobdeck logs 3: peak RSS (printed ${mb(logsPrint.bytes)})`, logsPrint.peakMegabytes, 'MB', catPrint.peakMegabytes);
+	row(`jobdeck logs 3: peak RSS; baseline: jobdeck logs of the ${mb(smallBytes)} log`, logsPrint.peakMegabytes, 'MB', logsSmall.peakMegabytes);
 	row('jobdeck logs 3: wall time', logsPrint.ms, 'ms', catPrint.ms, 0);
 	row(`jobdeck logs 3, the pipe read from ${lateMs / 1000} s on: peak RSS`, logsLate.peakMegabytes, 'MB', catLate.peakMegabytes);
 	row(`jobdeck logs -f 3 (running), read from ${lateMs / 1000} s on: peak RSS (${mb(logsFollow.bytes)})`, logsFollow.peakMegabytes, 'MB', catLate.peakMegabytes);
