@@ -135,13 +135,14 @@ async function piped(command, args, {onBytes = () => undefined, readAfterMs = 0}
 	return {ms: performance.now() - startedAt, peakMegabytes: Number(readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)) / 1024, bytes};
 }
 
-/** The requested size, or a smaller one (said loudly) when /tmp has no room for it twice over. */
+/** The requested size, or a smaller one (said loudly) when /tmp has no room for it and 512 MB to spare. */
 function logSize() {
 	const wanted = Number(values['size-mb']) * 1024 * 1024;
+	const spare = 512 * 1024 * 1024;
 	const {bavail, bsize} = statfsSync(dir);
 	const free = bavail * bsize;
-	if (free > 2 * wanted + 512 * 1024 * 1024) return wanted;
-	const size = Math.max(16, Math.floor((free - 512 * 1024 * 1024) / 2 / 1024 / 1024)) * 1024 * 1024;
+	if (free > wanted + spare) return wanted;
+	const size = Math.max(16, Math.floor((free - spare) / 2 / 1024 / 1024)) * 1024 * 1024;
 	console.log(`\n!!! ONLY ${(free / 1024 / 1024).toFixed(0)} MB FREE IN ${tmpdir()}: THE "1 GB" LOG IS ${size / 1024 / 1024} MB IN THIS RUN !!!\n`);
 	return size;
 }
@@ -309,7 +310,7 @@ try {
 		}
 	}});
 
-	const mb = bytes => `${(bytes / 1024 / 1024).toFixed(bytes < 1024 * 1024 ? 3 : 0)} MB`;
+	const mb = bytes => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(0)} KB` : `${(bytes / 1024 / 1024).toFixed(0)} MB`);
 	const row = (name, value, unit, baseline, digits = 1) => console.log(name.padEnd(62) + `${value.toFixed(digits)} ${unit}`.padStart(12) + `${baseline.toFixed(digits)} ${unit}`.padStart(12) + `${(value / baseline).toFixed(2)}x`.padStart(9));
 	console.log(`jobdeck start (UI + engine) in tmux 120x40, 3 running jobs; screen polled every ${median(polls).toFixed(1)} ms (median capture-pane)`);
 	console.log('figure'.padEnd(62) + 'jobdeck'.padStart(12) + 'baseline'.padStart(12) + 'ratio'.padStart(9));
