@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process';
-import {readFileSync, statSync, writeFileSync} from 'node:fs';
+import {readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {execa} from 'execa';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
@@ -98,6 +98,12 @@ describe('logs', () => {
 		const unknown = await sandbox.run(['logs', '999']);
 		expect(unknown.exitCode).not.toBe(0);
 		expect(unknown.stderr).toMatch(/there is no job 999/);
+
+		// A log deleted by hand: one line, not a stack trace.
+		rmSync((await statusOf(sandbox)).finished.findLast(run => run.id === id)!.logFile);
+		const missing = await sandbox.run(['logs', String(id)]);
+		expect(missing.exitCode).toBe(1);
+		expect(missing.stderr).toMatch(/^jobdeck: log file .*job_.* does not exist \(yet\)\n$/);
 	});
 
 	it('-f into a pipe nobody reads yet waits for its reader instead of reading the whole log into memory', async () => {
