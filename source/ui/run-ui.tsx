@@ -72,7 +72,7 @@ export async function runUi({scheduler, quitting, greeting}: RunUiOptions): Prom
 			instance = render(createElement(App, {scheduler, quitting, greeting, onQuit: detachIt => quit(detachIt)}), {
 				exitOnCtrlC: false,
 				patchConsole: false,
-				maxFps: 20,
+				maxFps: 30,
 				incrementalRendering: false,
 			});
 			instance.waitUntilExit().then(() => {

@@ -13,11 +13,12 @@ const emptyView: LogView = {lines: [], firstLine: 0};
  * The tail of one log file, re-rendered at most every `refreshMs` however fast
  * the job writes. A line written after a quiet spell shows at once: waiting
  * out the interval first put every single line `refreshMs` late on screen.
- * The interval is a little longer than Ink's frame (maxFps 20: 50 ms): Ink
- * puts off a render asked for within a frame of the last one to the end of the
- * next, so a 50 ms interval drew a frame only every 100 ms, each 50 ms late.
+ * The interval must be longer than Ink's frame (run-ui's maxFps 30: 34 ms):
+ * Ink puts off a render asked for within a frame of the last one to the end of
+ * the next, so at maxFps 20 a 50 ms interval drew only every 100 ms, each frame
+ * 50 ms late.
  */
-export function useLogTail(path: string | undefined, refreshMs = 70): LogView {
+export function useLogTail(path: string | undefined, refreshMs = 50): LogView {
 	const [view, setView] = useState<LogView>(emptyView);
 	useEffect(() => {
 		setView(emptyView);
