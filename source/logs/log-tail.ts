@@ -13,8 +13,10 @@ export type LogTailOptions = {
 	readonly initialBytes?: number;
 	/** Display lines kept; older ones are dropped. */
 	readonly maxLines?: number;
-	/** A second read this long after each change: chokidar drops a second change to a file within 50 ms. */
+	/** A second read this long after each change, in case a change went unseen. */
 	readonly trailingReadMs?: number;
+	/** Reads start at most this often, however many small writes the job makes. */
+	readonly minReadIntervalMs?: number;
 };
 
 const chunkBytes = 64 * 1024;
@@ -29,6 +31,7 @@ export class LogTail {
 	readonly #initialBytes: number;
 	readonly #maxLines: number;
 	readonly #trailingReadMs: number;
+	readonly #minReadIntervalMs: number;
 	readonly #listeners = new Set<() => void>();
 	#lines: string[] = [];
 	#droppedLines = 0;
@@ -41,6 +44,8 @@ export class LogTail {
 	#dropFirstLine = false;
 	#watcher: FSWatcher | undefined;
 	#trailingTimer: NodeJS.Timeout | undefined;
+	#throttleTimer: NodeJS.Timeout | undefined;
+	#lastReadAt = Number.NEGATIVE_INFINITY;
 	#reading: Promise<void> | undefined;
 	#readAgain = false;
 	#closed = false;
@@ -56,6 +61,7 @@ export class LogTail {
 		this.#initialBytes = options.initialBytes ?? 64 * 1024;
 		this.#maxLines = options.maxLines ?? 2000;
 		this.#trailingReadMs = options.trailingReadMs ?? 80;
+		this.#minReadIntervalMs = options.minReadIntervalMs ?? 10;
 	}
 
 	/** The newest lines, ready to print; the last one may still be growing. A copy: the ring keeps changing. */
@@ -97,6 +103,7 @@ export class LogTail {
 	async close(): Promise<void> {
 		this.#closed = true;
 		clearTimeout(this.#trailingTimer);
+		clearTimeout(this.#throttleTimer);
 		this.#listeners.clear();
 		await this.#watcher?.close();
 	}
@@ -105,12 +112,31 @@ export class LogTail {
 		// Not persistent: an open output pane must never keep the process alive on its own.
 		this.#watcher = watch(this.path, {persistent: false, ignoreInitial: true});
 		const onChange = (): void => {
-			void this.refresh();
+			this.#readSoon();
 			this.#scheduleRead(this.#trailingReadMs);
 		};
 
 		// Until the watcher is ready, an append could go unseen: read once more then.
-		this.#watcher.on('ready', onChange).on('add', onChange).on('change', onChange).on('error', () => undefined);
+		// chokidar emits at most one `change` a file per 50 ms and drops the others, so a job writing a line
+		// every 20 ms had most of its lines shown only with the next one or the trailing read, up to 80 ms
+		// late. Its `raw` events are every one the kernel reported (fs.watch), none dropped.
+		this.#watcher.on('ready', onChange).on('add', onChange).on('change', onChange).on('raw', onChange).on('error', () => undefined);
+	}
+
+	/** A read now, or, when one started less than minReadIntervalMs ago, once that interval is over. */
+	#readSoon(): void {
+		if (this.#closed || this.#throttleTimer) return;
+		const waitMs = this.#lastReadAt + this.#minReadIntervalMs - performance.now();
+		if (waitMs <= 0) {
+			void this.refresh();
+			return;
+		}
+
+		this.#throttleTimer = setTimeout(() => {
+			this.#throttleTimer = undefined;
+			void this.refresh();
+		}, waitMs);
+		this.#throttleTimer.unref();
 	}
 
 	#scheduleRead(delayMs: number): void {
@@ -121,6 +147,7 @@ export class LogTail {
 	}
 
 	async #readAppended(): Promise<void> {
+		this.#lastReadAt = performance.now();
 		let handle;
 		try {
 			handle = await open(this.path, 'r');

@@ -72,7 +72,10 @@ export async function runUi({scheduler, quitting, greeting}: RunUiOptions): Prom
 			instance = render(createElement(App, {scheduler, quitting, greeting, onQuit: detachIt => quit(detachIt)}), {
 				exitOnCtrlC: false,
 				patchConsole: false,
-				maxFps: 20,
+				// Each source of redraws coalesces its own changes (the output pane to 20 a second); this bounds them together.
+				// At 20 (50 ms), a frame asked for within 50 ms of the last one was put off by up to 50 ms more, and lines
+				// a job wrote steadily reached the output pane up to 140 ms late.
+				maxFps: 30,
 				incrementalRendering: false,
 			});
 			instance.waitUntilExit().then(() => {

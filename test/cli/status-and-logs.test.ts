@@ -1,7 +1,9 @@
-import {writeFileSync} from 'node:fs';
+import {spawn} from 'node:child_process';
+import {readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {execa} from 'execa';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {addJob, createSandbox, statusOf, waitFor, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
+import {addJob, cliPath, createSandbox, statusOf, waitFor, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
 
 let sandbox: Sandbox;
 
@@ -96,5 +98,68 @@ describe('logs', () => {
 		const unknown = await sandbox.run(['logs', '999']);
 		expect(unknown.exitCode).not.toBe(0);
 		expect(unknown.stderr).toMatch(/there is no job 999/);
+
+		// A log deleted by hand: one line, not a stack trace.
+		rmSync((await statusOf(sandbox)).finished.findLast(run => run.id === id)!.logFile);
+		const missing = await sandbox.run(['logs', String(id)]);
+		expect(missing.exitCode).toBe(1);
+		expect(missing.stderr).toMatch(/^jobdeck: log file .*job_.* does not exist \(yet\)\n$/);
+	});
+
+	it('-f into a pipe nobody reads yet waits for its reader instead of reading the whole log into memory', async () => {
+		const size = 64 * 1024 * 1024;
+		sandbox.script('chatty.sh', `#!/bin/sh\nyes 'a line of output' | head -c ${size}\necho END\nwhile [ ! -e release ]; do sleep 0.05; done\n`);
+		await sandbox.startScheduler();
+		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
+		const id = await addJob(sandbox, ['./chatty.sh']);
+		const {running} = await waitForStatus(sandbox, view => view.running.some(run => run.pid !== undefined));
+		const total = size + 'END\n'.length;
+		await waitFor(() => statSync(running[0]!.logFile).size === total, 20_000, 'the whole log written');
+
+		const follow = spawn('node', [cliPath, 'logs', '-f', String(id)], {cwd: sandbox.dir, env: {...process.env, JOBDECK_DATA_DIR: sandbox.dataDir}, stdio: ['ignore', 'pipe', 'pipe']});
+		const exited = new Promise<number | null>(resolve => {
+			follow.on('close', resolve);
+		});
+		// Nothing reads its stdout for now: the pipe fills, and what it read of the log must stay near what it could write.
+		follow.stdout.pause();
+		const bytesReadByIt = (): number => Number(/rchar: (\d+)/.exec(readFileSync(`/proc/${follow.pid}/io`, 'utf8'))![1]);
+		const bytesWrittenByIt = (): number => Number(/wchar: (\d+)/.exec(readFileSync(`/proc/${follow.pid}/io`, 'utf8'))![1]);
+		await waitFor(() => bytesWrittenByIt() >= 64 * 1024, 10_000, 'logs -f to fill the pipe');
+		await new Promise(resolve => {
+			setTimeout(resolve, 2000);
+		});
+		// Its own start-up reads modules too; the log is 64 MB (it used to read all of it within this time).
+		expect(bytesReadByIt()).toBeLessThan(16 * 1024 * 1024);
+
+		let received = 0;
+		let tail = '';
+		follow.stdout.on('data', (chunk: Buffer) => {
+			received += chunk.length;
+			tail = (tail + chunk.toString('latin1')).slice(-16);
+		});
+		follow.stdout.resume();
+		await waitFor(() => received === total, 30_000, 'the whole log through the pipe');
+		writeFileSync(join(sandbox.dir, 'release'), '');
+		expect(await exited).toBe(0);
+		expect(received).toBe(total);
+		expect(tail.endsWith('END\n')).toBe(true);
+	});
+
+	it('stops quietly when its reader goes away, as `jobdeck logs ID | head -1` does', async () => {
+		sandbox.script('chatty.sh', '#!/bin/sh\nyes \'a line of output\' | head -c 8000000\nwhile [ ! -e release ]; do sleep 0.05; done\n');
+		await sandbox.startScheduler();
+		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
+		const id = await addJob(sandbox, ['./chatty.sh']);
+		const {running} = await waitForStatus(sandbox, view => view.running.some(run => run.pid !== undefined));
+		await waitFor(() => statSync(running[0]!.logFile).size === 8_000_000, 20_000, 'the whole log written');
+		for (const follow of [[], ['-f']]) {
+			// The first line, then head exits and closes the pipe (a shell pipeline: that is the case to see).
+			const result = await execa('bash', ['-c', `set -o pipefail; node "$0" logs ${follow.join(' ')} ${id} | head -1`, cliPath], {cwd: sandbox.dir, env: {JOBDECK_DATA_DIR: sandbox.dataDir}, reject: false, timeout: 20_000});
+			expect(result.stdout).toBe('a line of output');
+			expect(result.stderr).toBe('');
+			expect(result.exitCode).toBe(0);
+		}
+
+		writeFileSync(join(sandbox.dir, 'release'), '');
 	});
 });

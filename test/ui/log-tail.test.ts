@@ -48,6 +48,22 @@ describe('LogTail', () => {
 		expect(tail.lines).toHaveLength(5);
 	});
 
+	test('appends chokidar drops (a second change within 50 ms) are read without waiting for the trailing read', async () => {
+		const path = join(dir, 'job.txt');
+		writeFileSync(path, '');
+		// A trailing read a minute later cannot help: what is seen here came through the watcher.
+		const tail = open(path, {trailingReadMs: 60_000});
+		await tail.refresh();
+		await new Promise(resolve => setTimeout(resolve, 200));
+		for (let index = 0; index < 3; index++) {
+			appendFileSync(path, `line ${index}\n`);
+			await new Promise(resolve => setTimeout(resolve, 15));
+		}
+
+		// chokidar's change events alone showed 'line 0' only, until the next write.
+		await vi.waitFor(() => expect(tail.lines).toEqual(['line 0', 'line 1', 'line 2']), {timeout: 2000});
+	});
+
 	test('a file that does not exist yet is picked up when it appears', async () => {
 		const path = join(dir, 'later.txt');
 		const tail = open(path);
