@@ -78,18 +78,25 @@ async function followRun(scheduler: SchedulerClient, run: JobRun, copier: Stdout
 	const handle = await open(run.logFile, 'r');
 	// Each write the kernel reports ends the wait at once: polling alone showed a line 50 ms late on average.
 	let wake: (() => void) | undefined;
+	// A change reported while a copy was under way: that copy may have stopped short of it.
+	let changedMeanwhile = false;
 	let watcher: FSWatcher | undefined;
 	try {
-		watcher = watch(run.logFile, {persistent: false}, () => wake?.());
+		watcher = watch(run.logFile, {persistent: false}, () => {
+			if (wake) wake();
+			else changedMeanwhile = true;
+		});
 	} catch {}
 
 	try {
 		let offset = 0;
 		for (;;) {
 			const ended = finished || disconnected;
+			changedMeanwhile = false;
 			offset = await copier.copy(handle, offset);
 			if (copier.readerGone) return;
 			if (ended) return;
+			if (changedMeanwhile) continue;
 			await new Promise<void>(resolveWait => {
 				const timer = setTimeout(resolveWait, followPollMs);
 				wake = () => {
