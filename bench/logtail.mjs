@@ -43,7 +43,7 @@ const {values} = parseArgs({options: {
 	opens: {type: 'string', default: '5'},
 	profile: {type: 'string'},
 }});
-const cli = resolve(import.meta.dirname, '../dist/cli.js');
+const cli = resolve(import.meta.dirname, '../dist/jobdeck.cjs');
 const profileArgs = values.profile ? `--cpu-prof --cpu-prof-dir=${resolve(values.profile)} ` : '';
 const socket = `jobdeck-logtail-bench-${process.pid}`;
 const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
