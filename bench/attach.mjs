@@ -16,6 +16,9 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
+import {median} from './headless.mjs';
+import {cpuSeconds, idleFigures, sleep} from './process-figures.mjs';
+import {tmuxServer} from './terminal.mjs';
 
 const {values} = parseArgs({options: {
 	workers: {type: 'string', default: '1000'},
@@ -24,41 +27,7 @@ const {values} = parseArgs({options: {
 	'settle-seconds': {type: 'string', default: '40'},
 }});
 const cli = resolve(import.meta.dirname, '../dist/jobdeck.cjs');
-const socket = `jobdeck-attach-bench-${process.pid}`;
-const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
-const sleep = ms => new Promise(resolveSleep => {
-	setTimeout(resolveSleep, ms);
-});
-const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}));
-
-function cpuSeconds(pid) {
-	const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-	return (Number(fields[11]) + Number(fields[12])) / clockTicks;
-}
-
-function rssMegabytes(pid) {
-	const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find(entry => entry.startsWith('VmRSS:'));
-	return Number(line.split(/\s+/)[1]) / 1024;
-}
-
-/** The pid of the node process a tmux window runs (tmux starts it through sh, which may exec it). */
-function nodePid(window) {
-	const panePid = Number(tmux('display-message', '-p', '-t', window, '#{pane_pid}').trim());
-	if (readFileSync(`/proc/${panePid}/comm`, 'utf8').trim() === 'node') return panePid;
-	return Number(execFileSync('pgrep', ['-P', String(panePid), 'node'], {encoding: 'utf8'}).trim().split('\n')[0]);
-}
-
-async function waitForScreen(window, test, timeoutMs = 60_000) {
-	const deadline = performance.now() + timeoutMs;
-	for (;;) {
-		const screen = tmux('capture-pane', '-p', '-t', window);
-		if (test(screen)) return screen;
-		if (performance.now() > deadline) throw new Error(`timed out; screen:\n${screen}`);
-		await sleep(2);
-	}
-}
-
-const median = times => times.toSorted((a, b) => a - b)[Math.floor(times.length / 2)];
+const {tmux, screen: screenOf, waitForScreen, programPid, kill: killTmux} = tmuxServer('jobdeck-attach-bench');
 const dir = mkdtempSync(join(tmpdir(), 'jobdeck-attach-bench-'));
 
 /** A headless scheduler on its own data dir, paused (so the jobs stay queued), with these workers and jobs. */
@@ -116,12 +85,6 @@ async function attachTime(dataDir) {
 	return median(times);
 }
 
-async function idleFigures(pid, seconds) {
-	const before = cpuSeconds(pid);
-	await sleep(seconds * 1000);
-	return {cpuPercent: (cpuSeconds(pid) - before) / seconds * 100, rss: rssMegabytes(pid)};
-}
-
 const schedulers = [];
 try {
 	const big = schedulerWith('big', Number(values.workers), Number(values.jobs));
@@ -138,11 +101,11 @@ try {
 	await attach('big', big.dataDir);
 	const attachedAt = performance.now();
 	const seconds = Number(values['idle-seconds']);
-	const emptyIdle = await idleFigures(nodePid('bench:empty'), seconds);
-	const bigIdle = await idleFigures(nodePid('bench:big'), seconds);
+	const emptyIdle = await idleFigures(programPid('bench:empty'), seconds);
+	const bigIdle = await idleFigures(programPid('bench:big'), seconds);
 	await sleep(Math.max(0, attachedAt + Number(values['settle-seconds']) * 1000 - performance.now()));
-	const emptySettled = await idleFigures(nodePid('bench:empty'), seconds);
-	const bigSettled = await idleFigures(nodePid('bench:big'), 2 * seconds);
+	const emptySettled = await idleFigures(programPid('bench:empty'), seconds);
+	const bigSettled = await idleFigures(programPid('bench:big'), 2 * seconds);
 
 	// A change made in one screen (D: drain / enable the first worker), seen by that screen and by a second one on the same scheduler.
 	await attach('second', big.dataDir);
@@ -151,7 +114,7 @@ try {
 	const own = [];
 	const other = [];
 	for (let index = 0; index < 10; index++) {
-		const draining = tmux('capture-pane', '-p', '-t', 'bench:big').includes(' 1 draining');
+		const draining = screenOf('bench:big').includes(' 1 draining');
 		const changed = screen => screen.includes(draining ? ' 0 draining' : ' 1 draining');
 		const sentAt = performance.now();
 		tmux('send-keys', '-t', 'bench:big', 'D');
@@ -178,7 +141,7 @@ try {
 		} catch {}
 	}
 
-	spawnSync('tmux', ['-L', socket, 'kill-server']);
+	killTmux();
 	await sleep(300);
 	rmSync(dir, {recursive: true, force: true});
 }

@@ -31,6 +31,9 @@ import {open as openFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
+import {median} from './headless.mjs';
+import {bytesReadBy, cpuSeconds, rssMegabytes, sleep} from './process-figures.mjs';
+import {tmuxServer} from './terminal.mjs';
 
 const {values} = parseArgs({options: {
 	lines: {type: 'string', default: '20'},
@@ -45,34 +48,8 @@ const {values} = parseArgs({options: {
 }});
 const cli = resolve(import.meta.dirname, '../dist/jobdeck.cjs');
 const profileArgs = values.profile ? `--cpu-prof --cpu-prof-dir=${resolve(values.profile)} ` : '';
-const socket = `jobdeck-logtail-bench-${process.pid}`;
-const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
-const sleep = ms => new Promise(resolveSleep => {
-	setTimeout(resolveSleep, ms);
-});
-const median = times => times.toSorted((a, b) => a - b)[Math.floor(times.length / 2)];
+const {tmux, screen: screenOf, programPid, kill: killTmux} = tmuxServer('jobdeck-logtail-bench');
 const max = times => Math.max(...times);
-
-function procField(pid, file, name) {
-	const line = readFileSync(`/proc/${pid}/${file}`, 'utf8').split('\n').find(entry => entry.startsWith(`${name}:`));
-	return Number(line.split(/\s+/)[1]);
-}
-
-const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}));
-function cpuSeconds(pid) {
-	const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-	return (Number(fields[11]) + Number(fields[12])) / clockTicks;
-}
-
-const rssMegabytes = pid => procField(pid, 'status', 'VmRSS') / 1024;
-const bytesReadBy = pid => procField(pid, 'io', 'rchar');
-
-/** The pid of the node process a tmux window runs (tmux starts it through sh, which may exec it). */
-function nodePid(window) {
-	const panePid = Number(tmux('display-message', '-p', '-t', window, '#{pane_pid}').trim());
-	if (readFileSync(`/proc/${panePid}/comm`, 'utf8').trim() === 'node') return panePid;
-	return Number(execFileSync('pgrep', ['-P', String(panePid), 'node'], {encoding: 'utf8'}).trim().split('\n')[0]);
-}
 
 /** The output pane's part of a screen: the lines below its title (the running pane's "Last output" column shows lines too). */
 function outputPane(screen) {
@@ -80,12 +57,13 @@ function outputPane(screen) {
 	return lines.slice(lines.findIndex(line => line.includes('─ 5 Output')) + 1).join('\n');
 }
 
+/** How long each screen capture took: the resolution of the times below. */
 const polls = [];
 /** Polls the window's screen until `test` passes; resolves with the time it first did, from `since`. */
-async function waitForScreen(window, test, {since = performance.now(), timeoutMs = 60_000} = {}) {
+async function timeToScreen(window, test, {since = performance.now(), timeoutMs = 60_000} = {}) {
 	for (;;) {
 		const before = performance.now();
-		const screen = tmux('capture-pane', '-p', '-t', window);
+		const screen = screenOf(window);
 		const after = performance.now();
 		polls.push(after - before);
 		if (test(screen)) return after - since;
@@ -161,8 +139,8 @@ try {
 
 	tmux('new-session', '-d', '-s', 'bench', '-x', '120', '-y', '40', 'sleep 3600');
 	tmux('new-window', '-d', '-t', 'bench', '-n', 'ui', `env -u CI node ${profileArgs}${cli} start --data-dir ${dataDir} --log-dir ${dir}/logs`);
-	await waitForScreen('bench:ui', screen => screen.includes('Queue'));
-	const uiPid = nodePid('bench:ui');
+	await timeToScreen('bench:ui', screen => screen.includes('Queue'));
+	const uiPid = programPid('bench:ui');
 	jobdeck('add-worker', '--skip-ssh-check', 'w1', 'w2', 'w3');
 	jobdeck('add-job', './copy.sh', join(dir, 'latency.fifo'));
 	const latencyRun = await runningJob(1);
@@ -181,9 +159,9 @@ try {
 	tmux('new-window', '-d', '-t', 'bench', '-n', 'tail', `tail -n 5 -f ${latencyRun.logFile}`);
 	// And `jobdeck logs -f` of the same job, the command line's way to follow it.
 	tmux('new-window', '-d', '-t', 'bench', '-n', 'follow', `node ${cli} logs -f --data-dir ${dataDir} 1`);
-	const followPid = nodePid('bench:follow');
+	const followPid = programPid('bench:follow');
 	tmux('send-keys', '-t', 'bench:ui', '3');
-	await waitForScreen('bench:ui', screen => screen.includes('Output #1 '));
+	await timeToScreen('bench:ui', screen => screen.includes('Output #1 '));
 	const written = text => {
 		const at = performance.now();
 		writeSync(latency.fd, text);
@@ -197,12 +175,12 @@ try {
 	const gapMs = Number(values['gap-ms']);
 	const burstLines = Number(values['burst-lines']);
 	const shownIn = window => (window === 'ui' ? screen => outputPane(screen) : screen => screen);
-	await waitForScreen('bench:ui', screen => shownIn('ui')(screen).includes('warm-up'), {since: written('warm-up\n')});
+	await timeToScreen('bench:ui', screen => shownIn('ui')(screen).includes('warm-up'), {since: written('warm-up\n')});
 	await sleep(gapMs);
 	for (let index = 0; index < lineCount; index++) {
 		for (const [window, times] of windows.map(name => [name, lineTimes[name]])) {
 			const marker = `line-${window}-${index}-${process.pid}`;
-			times.push(await waitForScreen(`bench:${window}`, screen => shownIn(window)(screen).includes(marker), {since: written(`${marker}\n`)}));
+			times.push(await timeToScreen(`bench:${window}`, screen => shownIn(window)(screen).includes(marker), {since: written(`${marker}\n`)}));
 			await sleep(gapMs);
 		}
 	}
@@ -212,7 +190,7 @@ try {
 			const marker = `burst-${window}-${index}-${process.pid}`;
 			const burst = Array.from({length: burstLines}, (_, line) => `${marker} line ${line + 1} of ${burstLines}\n`).join('');
 			const last = `${marker} line ${burstLines} of`;
-			times.push(await waitForScreen(`bench:${window}`, screen => shownIn(window)(screen).includes(last), {since: written(burst)}));
+			times.push(await timeToScreen(`bench:${window}`, screen => shownIn(window)(screen).includes(last), {since: written(burst)}));
 			await sleep(2 * gapMs);
 		}
 	}
@@ -234,7 +212,7 @@ try {
 		const latencies = [];
 		try {
 			while (latencies.length < total) {
-				const screen = tmux('capture-pane', '-p', '-t', `bench:${window}`);
+				const screen = screenOf(`bench:${window}`);
 				const now = performance.now();
 				let newest = -1;
 				for (const match of shownIn(window)(screen).matchAll(pattern)) newest = Math.max(newest, Number(match[1]));
@@ -268,7 +246,7 @@ try {
 		const marker = which === 'big' ? 'LAST-LINE-OF-THE-BIG-LOG' : 'LAST-LINE-OF-THE-SMALL-LOG';
 		const sentAt = performance.now();
 		tmux('send-keys', '-t', 'bench:ui', key);
-		opens[which].push(await waitForScreen('bench:ui', screen => outputPane(screen).includes(marker), {since: sentAt, timeoutMs: 30_000}));
+		opens[which].push(await timeToScreen('bench:ui', screen => outputPane(screen).includes(marker), {since: sentAt, timeoutMs: 30_000}));
 		await sleep(500);
 		read[which].push(bytesReadBy(uiPid) - readBefore);
 		rss[which].push(rssMegabytes(uiPid));
@@ -356,7 +334,7 @@ try {
 		jobdeck('stop');
 	} catch {}
 
-	spawnSync('tmux', ['-L', socket, 'kill-server']);
+	killTmux();
 	await sleep(300);
 	rmSync(dir, {recursive: true, force: true});
 }

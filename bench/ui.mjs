@@ -16,10 +16,12 @@
 // from the first frame until the keypresses (with the defaults, the settled
 // stretch is bench/profile-summary.mjs PROFILE --from 42 --to 60).
 import {execFileSync, spawnSync} from 'node:child_process';
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
+import {idleFigures, sleep} from './process-figures.mjs';
+import {tmuxServer} from './terminal.mjs';
 
 const {values} = parseArgs({options: {
 	workers: {type: 'string', default: '1000'},
@@ -30,52 +32,13 @@ const {values} = parseArgs({options: {
 }});
 const cli = resolve(import.meta.dirname, '../dist/jobdeck.cjs');
 const profileArgs = values.profile ? `--cpu-prof --cpu-prof-dir=${resolve(values.profile)} ` : '';
-const socket = `jobdeck-bench-${process.pid}`;
-const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
-const sleep = ms => new Promise(resolveSleep => {
-	setTimeout(resolveSleep, ms);
-});
-const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}));
-
-function cpuSeconds(pid) {
-	const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-	return (Number(fields[11]) + Number(fields[12])) / clockTicks;
-}
-
-function rssMegabytes(pid) {
-	const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find(entry => entry.startsWith('VmRSS:'));
-	return Number(line.split(/\s+/)[1]) / 1024;
-}
-
-/** The pid of the program a tmux window runs (tmux starts it through sh, which may exec it). */
-function programPid(window, name) {
-	const panePid = Number(tmux('display-message', '-p', '-t', window, '#{pane_pid}').trim());
-	const comm = readFileSync(`/proc/${panePid}/comm`, 'utf8').trim();
-	if (comm === name) return panePid;
-	return Number(execFileSync('pgrep', ['-P', String(panePid), name], {encoding: 'utf8'}).trim().split('\n')[0]);
-}
-
-async function waitForScreen(window, test, timeoutMs = 60_000) {
-	const deadline = performance.now() + timeoutMs;
-	for (;;) {
-		const screen = tmux('capture-pane', '-p', '-t', window);
-		if (test(screen)) return screen;
-		if (performance.now() > deadline) throw new Error(`timed out; screen:\n${screen}`);
-		await sleep(2);
-	}
-}
-
-async function idleFigures(pid, seconds) {
-	const before = cpuSeconds(pid);
-	await sleep(seconds * 1000);
-	return {cpuPercent: (cpuSeconds(pid) - before) / seconds * 100, rss: rssMegabytes(pid)};
-}
+const {tmux, screen: screenOf, waitForScreen, programPid, kill: killTmux} = tmuxServer('jobdeck-bench');
 
 /** Median time from a key sent to the screen showing its effect. */
 async function keypressLatency(window, key, changed, count = 20) {
 	const times = [];
 	for (let index = 0; index < count; index++) {
-		const before = tmux('capture-pane', '-p', '-t', window);
+		const before = screenOf(window);
 		const sentAt = performance.now();
 		tmux('send-keys', '-t', window, key);
 		await waitForScreen(window, screen => changed(before, screen), 5000);
@@ -128,7 +91,7 @@ try {
 	row('keypress → redraw, median of 20 (baseline: cat)', uiMs, 'ms', catMs);
 	console.log(`${'start to first frame'.padEnd(46)}${`${firstFrameMs.toFixed(0)} ms`.padStart(12)}`);
 } finally {
-	spawnSync('tmux', ['-L', socket, 'kill-server']);
+	killTmux();
 	await sleep(300);
 	rmSync(dir, {recursive: true, force: true});
 }
