@@ -1,6 +1,7 @@
 import {chmod, unlink} from 'node:fs/promises';
 import {createServer, type Server, type Socket} from 'node:net';
 import type {Scheduler, SchedulerEvent, SubscribeOptions} from '../core/scheduler.js';
+import {lineReader} from '../core/line-reader.js';
 import {UserError} from '../core/user-error.js';
 import {
 	controlSocketPath,
@@ -82,8 +83,6 @@ async function closeServer(server: Server, connections: Set<Socket>): Promise<vo
 }
 
 function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Promise<void>>, flushes: Set<() => void>): void {
-	let buffered: Buffer[] = [];
-	let bufferedBytes = 0;
 	let refused = false;
 	/** Complete request lines not started yet. */
 	const waiting: string[] = [];
@@ -134,32 +133,19 @@ function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Pr
 		else socket.resume();
 	};
 
+	const readRequests = lineReader(line => waiting.push(line), {
+		maxLineBytes: maxRequestBytes,
+		onTooLong() {
+			refused = true;
+			waiting.length = 0;
+			send({id: null, error: {message: `request larger than ${maxRequestBytes} bytes`, user: true}});
+			socket.destroySoon();
+			socket.pause();
+		},
+	});
 	socket.on('data', (chunk: Buffer) => {
 		if (refused) return;
-		let start = 0;
-		let newline = chunk.indexOf(10);
-		while (newline !== -1) {
-			buffered.push(chunk.subarray(start, newline));
-			waiting.push(Buffer.concat(buffered).toString('utf8'));
-			buffered = [];
-			bufferedBytes = 0;
-			start = newline + 1;
-			newline = chunk.indexOf(10, start);
-		}
-
-		if (start < chunk.length) {
-			buffered.push(chunk.subarray(start));
-			bufferedBytes += chunk.length - start;
-			if (bufferedBytes > maxRequestBytes) {
-				refused = true;
-				waiting.length = 0;
-				send({id: null, error: {message: `request larger than ${maxRequestBytes} bytes`, user: true}});
-				socket.destroySoon();
-				buffered = [];
-				socket.pause();
-			}
-		}
-
+		readRequests(chunk);
 		pump();
 	});
 

@@ -4,21 +4,38 @@
 // joined once, when its newline arrives, and decoded as UTF-8 only then, so
 // that a character split between two chunks is read whole.
 
+export type LineReaderOptions = {
+	/** A line that grows past this many bytes is not kept: `onTooLong` is called, once, and nothing more is read. */
+	maxLineBytes?: number;
+	onTooLong?: () => void;
+};
+
 /** Returns the stream's `data` listener, which calls `onLine` for every complete, non-empty line. */
-export function lineReader(onLine: (line: string) => void): (chunk: Buffer) => void {
+export function lineReader(onLine: (line: string) => void, {maxLineBytes = Number.POSITIVE_INFINITY, onTooLong}: LineReaderOptions = {}): (chunk: Buffer) => void {
 	let partial: Buffer[] = [];
+	let partialBytes = 0;
+	let tooLong = false;
 	return chunk => {
+		if (tooLong) return;
 		let start = 0;
 		let newline = chunk.indexOf(10);
 		while (newline !== -1) {
 			partial.push(chunk.subarray(start, newline));
 			const line = Buffer.concat(partial).toString('utf8');
 			partial = [];
+			partialBytes = 0;
 			if (line) onLine(line);
 			start = newline + 1;
 			newline = chunk.indexOf(10, start);
 		}
 
-		if (start < chunk.length) partial.push(chunk.subarray(start));
+		if (start === chunk.length) return;
+		partial.push(chunk.subarray(start));
+		partialBytes += chunk.length - start;
+		if (partialBytes > maxLineBytes) {
+			tooLong = true;
+			partial = [];
+			onTooLong?.();
+		}
 	};
 }
