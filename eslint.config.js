@@ -41,6 +41,20 @@ export default defineConfig(
 			'@typescript-eslint/no-confusing-void-expression': ['error', {ignoreArrowShorthand: true}],
 		},
 	},
+	{
+		// The layers (docs/architecture.md): the UI and the shared vocabulary know only the Scheduler
+		// interface, so that the UI runs the same on an engine and on a socket client.
+		files: ['source/ui/**', 'source/core/**', 'source/logs/**'],
+		rules: {
+			'no-restricted-imports': ['error', {patterns: [{group: ['**/engine/**', '**/control/**', '**/cli/**'], message: 'ui/, core/ and logs/ drive a scheduler through core/scheduler.ts only'}]}],
+		},
+	},
+	{
+		files: ['source/engine/**', 'source/control/**'],
+		rules: {
+			'no-restricted-imports': ['error', {patterns: [{group: ['**/ui/**', '**/cli/**', 'ink', 'ink-*', 'react'], message: 'the engine and the control socket are free of UI and command-line code'}]}],
+		},
+	},
 	comments.recommended,
 	{
 		rules: {
