@@ -52,7 +52,7 @@ function schedulerWith(name, workers, jobs) {
 		jobdeck('add-job', '--from-file', 'list.txt', '/bin/true');
 	}
 
-	const pid = Number(readFileSync(join(dataDir, 'scheduler.lock'), 'utf8').match(/"pid":(\d+)/)[1]);
+	const pid = Number(/"pid":(\d+)/.exec(readFileSync(join(dataDir, 'scheduler.lock'), 'utf8'))[1]);
 	return {dataDir, pid, stop: () => jobdeck('stop')};
 }
 
@@ -138,7 +138,9 @@ try {
 	for (const scheduler of schedulers) {
 		try {
 			scheduler.stop();
-		} catch {}
+		} catch {
+			// Already stopped: the benchmark's own error, if any, is the one to report.
+		}
 	}
 
 	killTmux();

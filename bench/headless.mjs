@@ -22,6 +22,7 @@ export function makeSandbox() {
 export async function jobdeck(sandbox, [command, ...args]) {
 	return new Promise((resolveOutput, reject) => {
 		const child = execFile('node', [cli, command, '--data-dir', sandbox.dataDir, ...args], {cwd: sandbox.dir, encoding: 'utf8', maxBuffer: 1 << 30}, (error, stdout) => {
+			// eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- it is an Error: its type, an Omit of ExecException, does not say so
 			if (error) reject(error);
 			else resolveOutput(stdout);
 		});

@@ -327,12 +327,16 @@ try {
 		try {
 			// Without a reader left, a blocking open would wait forever: this one fails instead.
 			closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
-		} catch {}
+		} catch {
+			// No job reads it any more: nothing waits on it.
+		}
 	}
 
 	try {
 		jobdeck('stop');
-	} catch {}
+	} catch {
+		// The scheduler is gone already; the tmux server goes next either way.
+	}
 
 	killTmux();
 	await sleep(300);

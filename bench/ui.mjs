@@ -54,7 +54,7 @@ const dir = mkdtempSync(join(tmpdir(), 'jobdeck-ui-bench-'));
 const dataDir = join(dir, '.data');
 try {
 	// The state: paused, so the 100,000 jobs stay queued while the UI is measured.
-	const scheduler = spawnSync('sh', ['-c', `node ${cli} start --headless --data-dir ${dataDir} --log-dir ${dir}/logs > ${dir}/headless.log 2>&1 & echo $!`], {encoding: 'utf8'});
+	spawnSync('sh', ['-c', `node ${cli} start --headless --data-dir ${dataDir} --log-dir ${dir}/logs > ${dir}/headless.log 2>&1 &`], {encoding: 'utf8'});
 	await sleep(800);
 	const jobdeck = (...args) => execFileSync('node', [cli, ...args, '--data-dir', dataDir], {cwd: dir, encoding: 'utf8'});
 	jobdeck('pause');
@@ -63,7 +63,6 @@ try {
 	jobdeck('add-job', '--from-file', 'list.txt', '/bin/true');
 	jobdeck('stop');
 	await sleep(500);
-	void scheduler;
 
 	tmux('new-session', '-d', '-s', 'bench', '-x', '120', '-y', '40', 'node -e "setInterval(() => {}, 1000)"');
 	tmux('new-window', '-t', 'bench', '-n', 'cat', 'cat');

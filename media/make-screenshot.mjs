@@ -65,7 +65,9 @@ try {
 } finally {
 	try {
 		tmux('kill-server');
-	} catch {}
+	} catch {
+		// No server left to kill.
+	}
 
 	// The demo jobs outlive the scheduler in process groups of their own: end those groups, by the pids jobdeck recorded.
 	try {
@@ -74,7 +76,9 @@ try {
 			if (run.pid) {
 				try {
 					process.kill(-run.pid, 'SIGKILL');
-				} catch {}
+				} catch {
+					// That job's group has ended already.
+				}
 			}
 		}
 	} catch (error) {
@@ -100,6 +104,7 @@ function ansiToSvg(text, width, height) {
 			run = {text: '', column, style};
 		};
 
+		// eslint-disable-next-line no-control-regex -- SGR escape sequences are exactly what this reads
 		const pattern = /\u001B\[([\d;]*)m|([^\u001B])/gu;
 		for (const match of line.matchAll(pattern)) {
 			if (match[1] !== undefined) {
