@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import {addJob} from './cli/commands/jobs.js';
 import {parsePlainAddJob} from './cli/plain-add-job.js';
+import {stopQuietlyWhenReaderGoes} from './cli/reader-gone.js';
 import {reportError} from './cli/report-error.js';
 
 // The entry point. `npm run build` bundles it, with the modules a plain
@@ -12,6 +13,7 @@ import {reportError} from './cli/report-error.js';
 // and is loaded only then.
 
 async function main(): Promise<void> {
+	stopQuietlyWhenReaderGoes();
 	const plainAddJob = parsePlainAddJob(process.argv.slice(2), process.env);
 	if (!plainAddJob) {
 		await import('./cli-program.js');

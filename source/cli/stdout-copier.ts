@@ -1,4 +1,5 @@
 import type {FileHandle} from 'node:fs/promises';
+import {terminalFilter} from '../logs/terminal-filter.js';
 
 // Copies a file, or what has been appended to it, to stdout for `jobdeck logs`.
 // A log may be gigabytes and stdout a pipe into a pager that waits for its
@@ -6,7 +7,9 @@ import type {FileHandle} from 'node:fs/promises';
 // read into while the other is written, and a buffer is read into again only
 // once its write has finished. Node's stream pipe took twice as long and ~40 MB
 // more memory than this; writing without waiting for the reader held a whole
-// 256 MB log in memory (315 MB of RSS).
+// 256 MB log in memory (315 MB of RSS). On a terminal, the output's control
+// sequences are made harmless on the way (terminal-filter.ts); into a pipe or
+// a file it goes byte for byte.
 
 const chunkBytes = 1024 * 1024;
 
@@ -20,13 +23,15 @@ export type StdoutCopier = {
 export function stdoutCopier(): StdoutCopier {
 	const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)] as const;
 	let readerGone = false;
+	const filter = process.stdout.isTTY ? terminalFilter() : undefined;
 	process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 		readerGone = true;
 		if (error.code !== 'EPIPE') throw error;
 	});
 
 	const write = async (chunk: Buffer): Promise<void> => new Promise(resolveWritten => {
-		process.stdout.write(chunk, error => {
+		const safe = filter ? filter.push(chunk) : chunk;
+		process.stdout.write(safe, error => {
 			// The error itself comes as stdout's 'error' event, above.
 			if (error) readerGone = true;
 			resolveWritten();

@@ -1,3 +1,4 @@
+import {checkExecTotal, envExecBytes, longestExecString} from './exec-limits.js';
 import type {EnvVars} from './model.js';
 import {UserError} from './user-error.js';
 
@@ -57,6 +58,7 @@ export function parseEnvAssignments(assignments: readonly string[]): EnvVars {
 		env[name] = value;
 	}
 
+	checkExecTotal('', [], envExecBytes(env));
 	return env;
 }
 
@@ -70,6 +72,7 @@ export function checkEnv(env: unknown): EnvVars {
 		checked[name] = value;
 	}
 
+	checkExecTotal('', [], envExecBytes(checked));
 	return checked;
 }
 
@@ -78,19 +81,23 @@ function checkEnvEntry(name: string, value: string): void {
 	if (!envName.test(name)) throw new UserError(`env name ${describeString(name)} is not a valid variable name (letters, digits, _)`);
 	if ((reservedEnvNames as readonly string[]).includes(name)) throw new UserError(`env name ${name} is reserved: jobdeck sets it for every run`);
 	if (value.includes('\0')) throw new UserError(`env ${name} contains a NUL byte`);
+	const bytes = Buffer.byteLength(name) + 1 + Buffer.byteLength(value);
+	if (bytes >= longestExecString) throw new UserError(`env ${name} is longer than 128 KiB, the kernel's limit for one variable (${bytes} bytes as NAME=VALUE)`);
 }
 
 export function checkArgs(args: unknown): string[] {
 	if (args === undefined) return [];
 	if (!Array.isArray(args) || args.some(arg => typeof arg !== 'string')) throw new UserError('arguments must be a list of strings');
-	// The kernel refuses NUL inside an argument and limits one argument to 128 KiB.
-	for (const arg of args as string[]) {
+	// The kernel refuses NUL inside an argument and limits one argument to 128 KiB (exec-limits.ts).
+	for (const [index, arg] of (args as string[]).entries()) {
 		if (arg.includes('\0')) throw new UserError('an argument contains a NUL byte');
-		if (Buffer.byteLength(arg) >= 128 * 1024) throw new UserError('an argument is longer than 128 KiB, the kernel\'s limit for one argument');
+		const bytes = Buffer.byteLength(arg);
+		if (bytes >= longestExecString) throw new UserError(`an argument is longer than 128 KiB, the kernel's limit for one argument (argument ${index + 1}: ${bytes} bytes)`);
 	}
 
 	const total = (args as string[]).reduce((sum, arg) => sum + Buffer.byteLength(arg) + 1, 0);
 	if (total > 1024 * 1024) throw new UserError(`the arguments add up to ${total} bytes, more than the 1 MiB a job may have`);
+	checkExecTotal('', args as string[], 0);
 	return args as string[];
 }
 

@@ -5,7 +5,8 @@ import {checkEnv, parseEnvAssignments} from '../core/validation.js';
 
 // `load-status` reads two shapes: our own `status --json`, and the status
 // JSON of the Python tool jobdeck descends from, so that its users can move
-// their workers and waiting jobs over in one command.
+// their workers and waiting jobs over in one command. What the original
+// really prints is in test/fixtures/original/ (capture.py re-makes it).
 
 export type ImportedStatus = {
 	workers: NewWorker[];
@@ -14,7 +15,31 @@ export type ImportedStatus = {
 	requeuedRunning: number;
 };
 
+/**
+ * The JSON of a saved status. The original logs with Python's logging on stderr (`ERROR:root:…`):
+ * a status saved with `2>&1` has those lines too, and they are left out here.
+ */
+export function parseStatusText(text: string): unknown {
+	const logged = /^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):root:(.*)$/;
+	const lines = text.split('\n');
+	const errors = lines.map(line => logged.exec(line)?.[1]).filter(message => message !== undefined);
+	const json = lines.filter(line => !logged.test(line)).join('\n');
+	if (json.trim() === '') throw new UserError(errors.length > 0 ? `it holds no status, only the original cli.py's messages: ${errors.join('; ')}` : 'it is empty');
+	let status: unknown;
+	try {
+		status = JSON.parse(json);
+	} catch (error) {
+		throw new UserError(`it is not JSON: ${(error as Error).message}`);
+	}
+
+	if (status === null && errors.length > 0) throw new UserError(`${originalNull} (it said: ${errors.join('; ')})`);
+	return status;
+}
+
+const originalNull = 'it holds null, not a status: the original cli.py prints that when it cannot report its state, as after a restart while it has workers (it forgets their env); remove its workers there (remove_slave), save its status again, and add them here with add-worker';
+
 export function parseStatus(status: unknown, cwd: string): ImportedStatus {
+	if (status === null) throw new UserError(originalNull);
 	if (typeof status !== 'object' || status === null || Array.isArray(status)) {
 		throw new UserError('the status is not a JSON object');
 	}
@@ -64,8 +89,13 @@ function parseOriginalStatus(status: Record<string, unknown>, cwd: string): Impo
 		const slave = object(entry, `slaves[${index}]`);
 		const runningJob = slave['running_job'];
 		if (runningJob !== null && runningJob !== undefined) {
-			const job = object(runningJob, `slaves[${index}].running_job`);
-			jobs.push(originalCommand(job['script'], job['envs'], `slaves[${index}].running_job`, cwd));
+			const where = `slaves[${index}].running_job`;
+			const job = object(runningJob, where);
+			// The original passes JobInfo's arguments in the wrong order: it prints the command under
+			// "envs" and the job's env under "script". Whichever of the two is the list is the command.
+			const [command, env] = Array.isArray(job['envs']) ? [job['envs'], job['script']] : [job['script'], job['envs']];
+			if (!Array.isArray(command)) throw new UserError(`${where} has no command: neither "script" nor "envs" is a list`);
+			jobs.push(originalCommand(command, env, where, cwd));
 		}
 
 		// A worker that was to go once its job ended has nothing left to do here.

@@ -1,21 +1,101 @@
-import {copyFileSync, readFileSync, writeFileSync} from 'node:fs';
+import {copyFileSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {createSandbox, statusOf, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
+import {addJob, createSandbox, statusOf, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
 
 // load-status reads our own `status --json` and both shapes of the Python original's status.
 
 const fixtures = resolve(import.meta.dirname, '../fixtures');
+const original = join(fixtures, 'original');
 let sandbox: Sandbox;
 
 beforeEach(async () => {
 	sandbox = createSandbox();
 	await sandbox.startScheduler();
 	sandbox.script('example_job.sh', '#!/bin/sh\necho "$@"\n');
+	sandbox.script('job.sh', '#!/bin/sh\necho "$1 on $WORKER JOB_MODE=$JOB_MODE GPU=$GPU"\n');
 });
 
 afterEach(async () => {
 	await sandbox.cleanup();
+});
+
+type Loaded = {workers: Array<[string, Record<string, string>]>; queue: Array<[string[], Record<string, string>]>};
+
+// What each status printed by the original (test/fixtures/original, made by capture.py) loads to: the jobs
+// that were running come first, in the order of their workers, then the waiting ones.
+const q3 = ['q3', 'ünï', '$HOME', 'a;b', '--', '--flag'];
+const qJobs: Loaded['queue'] = [[['q1', 'two words'], {}], [['q2'], {}], [q3, {}], [['q4'], {}]];
+const gpuWorkers: Loaded['workers'] = [['gpu1', {GPU: '0', CUDA_HOME: '/opt/cuda'}], ['gpu2', {}]];
+const eJobs: Loaded['queue'] = [[['e1'], {JOB_MODE: 'fast'}], [['e2'], {}], [['e3'], {JOB_MODE: 'slow', GPU: '1'}]];
+const loadsTo: Record<string, Loaded> = {
+	'empty.json': {workers: [], queue: []},
+	'queued-no-workers.json': {workers: [], queue: qJobs},
+	'running-and-queued.json': {workers: [['w1', {}]], queue: qJobs},
+	// The worker that was to leave once its job ended is not brought back; its job is.
+	'busy-remove-after-finish.json': {workers: [['w1', {}]], queue: qJobs},
+	'workers-idle-after-jobs-ended.json': {workers: [['w1', {}]], queue: []},
+	'with-env-loaded.json': {workers: gpuWorkers, queue: eJobs},
+	'with-env-running-and-queued.json': {workers: gpuWorkers, queue: [...eJobs, [['e4'], {}]]},
+	'busy-after-failed-kill.json': {workers: gpuWorkers, queue: [...eJobs, [['e4'], {}]]},
+	'after-restart-no-workers.json': {workers: [], queue: [[['r1'], {}]]},
+};
+// What it printed that holds no status: refused in one line.
+const refused: Record<string, RegExp> = {
+	'after-restart.json': /^jobdeck: status\.json: it holds null, not a status: the original cli\.py prints that when it cannot report its state.*add-worker\n$/,
+	'after-restart.combined.txt': /^jobdeck: status\.json: it holds null.*\(it said: 'Slave' object has no attribute 'envs'\)\n$/,
+};
+
+describe('load-status of what the original cli.py printed', () => {
+	it('has an expectation for every captured file', () => {
+		const captured = readdirSync(original).filter(name => /\.(json|txt)$/.test(name)).sort();
+		expect(captured).toEqual(Object.keys({...loadsTo, ...refused}).sort());
+	});
+
+	it.each(Object.entries(loadsTo))('loads %s', async (name, expected) => {
+		await sandbox.run(['pause']);
+		// Something to be replaced, to see that load-status replaces it.
+		await sandbox.run(['add-worker', '--skip-ssh-check', 'before']);
+		copyFileSync(join(original, name), join(sandbox.dir, 'status.json'));
+		const result = await sandbox.run(['load-status', 'status.json']);
+		expect(result.stderr).toBe('');
+		expect(result.exitCode).toBe(0);
+		expect(result.stdout).toMatch(new RegExp(`^loaded status\\.json: ${expected.workers.length} worker\\(s\\), ${expected.queue.length} job\\(s\\) queued`));
+		const view = await statusOf(sandbox);
+		expect(view.workers.map(worker => [worker.name, worker.env])).toEqual(expected.workers);
+		expect(view.queue.map(job => [job.script, job.args, job.env])).toEqual(expected.queue.map(([args, env]) => [join(sandbox.dir, 'job.sh'), args, env]));
+	});
+
+	it.each(Object.entries(refused))('refuses %s in one line and changes nothing', async (name, message) => {
+		await sandbox.run(['add-worker', '--skip-ssh-check', 'keep']);
+		await sandbox.run(['pause']);
+		await addJob(sandbox, ['./job.sh', 'kept']);
+		const before = await statusOf(sandbox);
+		copyFileSync(join(original, name), join(sandbox.dir, 'status.json'));
+		const result = await sandbox.run(['load-status', 'status.json']);
+		expect(result.exitCode).toBe(1);
+		expect(result.stderr).toMatch(message);
+		expect(result.stdout).toBe('');
+		expect(await statusOf(sandbox)).toEqual(before);
+	});
+
+	it('runs the loaded jobs with the env of their job and of their worker', async () => {
+		copyFileSync(join(original, 'with-env-running-and-queued.json'), join(sandbox.dir, 'status.json'));
+		expect((await sandbox.run(['load-status', 'status.json'])).exitCode).toBe(0);
+		const done = await waitForStatus(sandbox, status => status.finished.length === 4);
+		const lines = done.finished.map(run => readFileSync(run.logFile, 'utf8').trim()).sort();
+		expect(lines).toEqual([
+			expect.stringMatching(/^e1 on gpu[12] JOB_MODE=fast GPU=(0|)$/),
+			expect.stringMatching(/^e2 on gpu[12] JOB_MODE= GPU=(0|)$/),
+			expect.stringMatching(/^e3 on gpu[12] JOB_MODE=slow GPU=1$/),
+			expect.stringMatching(/^e4 on gpu[12] JOB_MODE= GPU=(0|)$/),
+		]);
+		// The worker's env reaches the jobs it ran, and only those.
+		for (const run of done.finished) {
+			const gpu = /GPU=(\S*)$/.exec(readFileSync(run.logFile, 'utf8').trim())![1];
+			if (!run.args.includes('e3')) expect(gpu).toBe(run.worker === 'gpu1' ? '0' : '');
+		}
+	});
 });
 
 describe('load-status', () => {
@@ -67,7 +147,9 @@ describe('load-status', () => {
 	});
 
 	it.each([
-		['not json at all', /is not JSON/],
+		['not json at all', /^jobdeck: bad\.json: it is not JSON/],
+		['', /^jobdeck: bad\.json: it is empty\n$/],
+		['INFO:root:Stopped\n', /^jobdeck: bad\.json: it holds no status, only the original cli\.py's messages: Stopped\n$/],
 		['[1,2]', /not a JSON object/],
 		['{"job_waitlist": "x"}', /job_waitlist must be a list/],
 		['{"job_waitlist": [["./missing.sh"]]}', /missing\.sh does not exist/],

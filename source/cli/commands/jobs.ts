@@ -1,5 +1,6 @@
 import {readFile} from 'node:fs/promises';
 import {splitArguments} from '../../core/arguments.js';
+import {checkExecTotal, envExecBytes} from '../../core/exec-limits.js';
 import {
 	checkDurationMs,
 	checkPriority,
@@ -49,6 +50,9 @@ export async function addJob(dataDir: string, script: string, args: string[], op
 		if (argLists.length === 0) throw new UserError(`${options.fromFile === '-' ? 'standard input' : options.fromFile} has no job lines`);
 	}
 
+	// Each job must fit at exec with its env: refused here, before anything is sent (the scheduler checks again).
+	const envBytes = envExecBytes(env);
+	for (const jobArgs of argLists) checkExecTotal(script, jobArgs, envBytes);
 	// One request, so the scheduler saves the whole batch in one write.
 	const jobs = await withScheduler(dataDir, async scheduler => scheduler.addJobs(argLists.map(jobArgs => ({script, args: jobArgs, env, cwd, ...settings}))));
 	// Just the ids, one a line (or JSON), so that scripts can chain on them.

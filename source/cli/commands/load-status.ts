@@ -1,5 +1,6 @@
 import {readFile} from 'node:fs/promises';
 import {UserError} from '../../core/user-error.js';
+import {parseStatus, parseStatusText} from '../../engine/status-import.js';
 import {withScheduler} from '../connect.js';
 
 export async function loadStatus(dataDir: string, file: string): Promise<void> {
@@ -11,12 +12,19 @@ export async function loadStatus(dataDir: string, file: string): Promise<void> {
 	}
 
 	let status: unknown;
+	let summary: string;
 	try {
-		status = JSON.parse(text);
+		status = parseStatusText(text);
+		// Read here too, so that a file of the wrong shape is refused before the scheduler is asked, and
+		// to say what was in it. The scheduler reads it again and checks every job and worker.
+		const imported = parseStatus(status, process.cwd());
+		const rerun = imported.requeuedRunning > 0 ? ` (${imported.requeuedRunning} of them were running there and will run again)` : '';
+		summary = `${imported.workers.length} worker(s), ${imported.jobs.length} job(s) queued${rerun}`;
 	} catch (error) {
-		throw new UserError(`${file} is not JSON: ${(error as Error).message}`);
+		if (error instanceof UserError) throw new UserError(`${file}: ${error.message}`);
+		throw error;
 	}
 
 	await withScheduler(dataDir, async scheduler => scheduler.loadStatus(status, process.cwd()));
-	console.log(`loaded ${file}`);
+	console.log(`loaded ${file}: ${summary}`);
 }

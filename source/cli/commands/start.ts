@@ -6,6 +6,7 @@ import type {HealthPolicy} from '../../engine/worker-health.js';
 import {UserError} from '../../core/user-error.js';
 import {parseDuration} from '../../core/validation.js';
 import {eventLines} from '../format.js';
+import {onReaderGone} from '../reader-gone.js';
 import {continueInBackground} from './background-scheduler.js';
 
 export type StartOptions = {
@@ -44,6 +45,8 @@ export async function start(options: StartOptions): Promise<void> {
 	process.on('SIGTERM', stopOnSignal);
 	process.on('SIGINT', stopOnSignal);
 	process.on('SIGHUP', stopOnSignal);
+	// `start --headless | head`: stop as on SIGTERM, so that the next start finds everything saved and adopts the jobs.
+	onReaderGone(stopOnSignal);
 	let detached = false;
 	try {
 		if (!interactive) {

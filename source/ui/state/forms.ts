@@ -1,4 +1,5 @@
 import type {AddWorkersRequest, NewJob} from '../../core/scheduler.js';
+import {checkExecTotal, envExecBytes} from '../../core/exec-limits.js';
 import {UserError} from '../../core/user-error.js';
 import {
 	checkArgs,
@@ -128,6 +129,8 @@ export function newJobFromForm(form: FormState, cwd: string): NewJob {
 	if (script.length === 0) throw new UserError('the script is empty');
 	const args = checkArgs(splitArguments(form.values['args'] ?? ''));
 	const env = parseEnvAssignments(splitArguments(form.values['env'] ?? ''));
+	// As add-job does: arguments and env that together would not fit at exec.
+	checkExecTotal(script, args, envExecBytes(env));
 	const retries = (form.values['retries'] ?? '').trim();
 	const retryDelay = (form.values['retryDelay'] ?? '').trim();
 	const timeout = (form.values['timeout'] ?? '').trim();
