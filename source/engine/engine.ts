@@ -98,6 +98,8 @@ export class Engine implements Scheduler {
 	readonly #runsDir: string;
 	readonly #listeners = new Set<SchedulerEventListener>();
 	#pendingEvents: SchedulerEvent[] = [];
+	/** Errors met while the scheduler started (an exit file found damaged), before anyone could listen: told to the first subscriber (the scheduler's log). Only errors: the rest is in any snapshot. */
+	#beforeFirstSubscriber: SchedulerEvent[] | undefined = [];
 	readonly #recent: FinishedRun[];
 	readonly #totals = {done: 0, failed: 0};
 	/** Runs that an earlier scheduler started: not our children, so polled. */
@@ -200,6 +202,9 @@ export class Engine implements Scheduler {
 	subscribe(listener: SchedulerEventListener, options: SubscribeOptions = {}): () => void {
 		const subscriber = options.queue === 'counts' ? withQueueCounts(listener, () => this.#state.queue.size) : listener;
 		this.#listeners.add(subscriber);
+		const unheard = this.#beforeFirstSubscriber;
+		this.#beforeFirstSubscriber = undefined;
+		if (unheard && unheard.length > 0) queueMicrotask(() => subscriber(unheard));
 		return () => this.#listeners.delete(subscriber);
 	}
 
@@ -944,6 +949,7 @@ export class Engine implements Scheduler {
 		queueMicrotask(() => {
 			const events = this.#pendingEvents;
 			this.#pendingEvents = [];
+			if (this.#beforeFirstSubscriber && this.#beforeFirstSubscriber.length < 1000) this.#beforeFirstSubscriber.push(...events.filter(event => event.type === 'error'));
 			for (const listener of this.#listeners) listener(events);
 		});
 	}
