@@ -79,7 +79,7 @@ export function readExitFile(path: string): ExitStatus | 'started' | 'missing' {
 		if (text.trim() === '') return 'started';
 		const written = /^(\d+)(?: (\d+))?\n?$/.exec(text);
 		if (!written || length > exitFileMaxBytes) return damaged(path, `holds ${JSON.stringify(text.slice(0, 40))}${length > 40 ? '…' : ''}, not an exit status`);
-		return {...exitStatusOf(Number(written[1])), endedAt: written[2] === undefined ? stat.mtimeMs : Number(written[2])};
+		return {...exitStatusOf(Number(written[1])), endedAt: written[2] === undefined ? Math.round(stat.mtimeMs) : Number(written[2])};
 	} catch (error) {
 		return damaged(path, `cannot be read: ${(error as Error).message}`);
 	} finally {
