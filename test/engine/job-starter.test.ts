@@ -1,4 +1,4 @@
-import {chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
@@ -182,4 +182,39 @@ it('JOBDECK_JOB_STARTER other than perl or node is refused in one line', () => {
 	} finally {
 		delete process.env['JOBDECK_JOB_STARTER'];
 	}
+});
+
+describe('readExitFile', () => {
+	let dir: string;
+
+	beforeEach(() => {
+		dir = mkdtempSync(join(tmpdir(), 'jobdeck-exit-file-'));
+	});
+
+	afterEach(() => {
+		rmSync(dir, {recursive: true, force: true});
+	});
+
+	it('reads a status and end time, an old status alone (its end: the file\'s time), a started run, and a missing one', () => {
+		writeFileSync(join(dir, 'new.exit'), '137 1796000000123\n');
+		expect(readExitFile(join(dir, 'new.exit'))).toEqual({exitCode: null, signal: 'SIGKILL', endedAt: 1_796_000_000_123});
+		writeFileSync(join(dir, 'old.exit'), '4\n');
+		utimesSync(join(dir, 'old.exit'), 1_700_000_000.5, 1_700_000_000.5);
+		expect(readExitFile(join(dir, 'old.exit'))).toEqual({exitCode: 4, signal: null, endedAt: 1_700_000_000_500});
+		writeFileSync(join(dir, 'started.exit'), '');
+		expect(readExitFile(join(dir, 'started.exit'))).toBe('started');
+		expect(readExitFile(join(dir, 'missing.exit'))).toBe('missing');
+	});
+
+	it('never reads through a link, and names whatever else it finds: garbage, something too long, a directory', () => {
+		writeFileSync(join(dir, 'target'), '0\n');
+		symlinkSync(join(dir, 'target'), join(dir, 'link.exit'));
+		expect(readExitFile(join(dir, 'link.exit'))).toEqual({exitCode: null, signal: null, damaged: `the exit file ${dir}/link.exit is a symbolic link, not a file jobdeck wrote`});
+		writeFileSync(join(dir, 'garbage.exit'), 'zero\n');
+		expect(readExitFile(join(dir, 'garbage.exit'))).toEqual({exitCode: null, signal: null, damaged: `the exit file ${dir}/garbage.exit holds "zero\\n", not an exit status`});
+		writeFileSync(join(dir, 'long.exit'), `0 ${'1'.repeat(100)}\n`);
+		expect(readExitFile(join(dir, 'long.exit'))).toMatchObject({exitCode: null, signal: null, damaged: expect.stringMatching(/long\.exit holds "0 1{38}"…, not an exit status$/) as unknown});
+		mkdirSync(join(dir, 'dir.exit'));
+		expect(readExitFile(join(dir, 'dir.exit'))).toEqual({exitCode: null, signal: null, damaged: `the exit file ${dir}/dir.exit is not a regular file`});
+	});
 });
