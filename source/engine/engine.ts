@@ -141,6 +141,7 @@ export class Engine implements Scheduler {
 		const logDir = resolve(options.logDir);
 		await mkdir(dataDir, {recursive: true, mode: 0o700});
 		// Whoever can reach the control socket can run programs as this user.
+		await makeDirPrivate(dataDir, 'data dir');
 		await chmod(dataDir, 0o700);
 		await mkdir(logDir, {recursive: true, mode: 0o700});
 		await makeDirPrivate(logDir, 'log dir');
