@@ -113,13 +113,21 @@ describe.skipIf(typeof other === 'string').each([
 		expect(readdirSync(join(sandbox.dataDir, 'runs'))).toEqual([]);
 	});
 
-	it('a log dir that belongs to the other user, or that is shared (sticky), is refused in one line that names it, and nothing starts', async () => {
+	it('a log dir or data dir that belongs to the other user, or a log dir that is shared (sticky), is refused in one line that names it, and nothing starts', async () => {
 		const theirs = join(sandbox.dir, 'their-logs');
 		mkdirSync(theirs, {mode: 0o755});
 		chownSync(theirs, (other as {uid: number}).uid, (other as {gid: number}).gid);
 		const refused = await sandbox.run(['start', '--headless', '--log-dir', theirs]);
 		expect(refused.exitCode).not.toBe(0);
 		expect(refused.stderr).toBe(`jobdeck: the log dir ${theirs} belongs to another user (uid ${(other as {uid: number}).uid}), who could put links in it: give jobdeck a directory of its own\n`);
+
+		const theirData = join(sandbox.dir, 'their-data');
+		mkdirSync(theirData, {mode: 0o777});
+		chownSync(theirData, (other as {uid: number}).uid, (other as {gid: number}).gid);
+		const refusedData = await sandbox.run(['start', '--headless', '--data-dir', theirData]);
+		expect(refusedData.exitCode).not.toBe(0);
+		expect(refusedData.stderr).toBe(`jobdeck: the data dir ${theirData} belongs to another user (uid ${(other as {uid: number}).uid}), who could put links in it: give jobdeck a directory of its own\n`);
+		expect(readdirSync(theirData)).toEqual([]);
 
 		const shared = join(sandbox.dir, 'shared-logs');
 		mkdirSync(shared);
