@@ -1,24 +1,16 @@
 import {existsSync, readFileSync, utimesSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {starterKind} from '../../source/engine/job-starter/job-starter.js';
 import {addJob, createSandbox, waitFor, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
+import {starterKinds} from '../helpers/starters.js';
 
 // The exit file a job's wrapper leaves in runs/, read by a real scheduler
 // that was not running when the job ended: the end time it holds is the
 // run's (not the restart's), an exit file of before (a status, no time) is
 // still read, and one that holds garbage is named and its run recorded lost.
 
-const perlAvailable = (() => {
-	delete process.env['JOBDECK_JOB_STARTER'];
-	return starterKind() === 'perl';
-})();
-if (!perlAvailable) console.warn(`\n${'!'.repeat(100)}\nSKIPPED: perl with POSIX is not installed here, so the perl job starter's tests do not run.\n${'!'.repeat(100)}\n`);
 
-describe.each([
-	{kind: 'perl', skip: !perlAvailable},
-	{kind: 'node', skip: false},
-])('with the $kind job starter', ({kind, skip}) => {
+describe.each(starterKinds)('with the $kind job starter', ({kind, skip}) => {
 	let sandbox: Sandbox;
 
 	beforeEach(context => {

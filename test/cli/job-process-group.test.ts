@@ -1,8 +1,8 @@
 import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {starterKind} from '../../source/engine/job-starter/job-starter.js';
 import {addJob, createSandbox, isAlive, waitFor, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
+import {starterKinds} from '../helpers/starters.js';
 
 // Each job leads its own session and process group, as under cli.py
 // (start_new_session=True), through a real scheduler and both job starters:
@@ -10,11 +10,6 @@ import {addJob, createSandbox, isAlive, waitFor, waitForStatus, type Sandbox} fr
 // nothing else; cancel and timeout reach every process of the job's group,
 // also after a restart; and what the job truly did is recorded.
 
-const perlAvailable = (() => {
-	delete process.env['JOBDECK_JOB_STARTER'];
-	return starterKind() === 'perl';
-})();
-if (!perlAvailable) console.warn(`\n${'!'.repeat(100)}\nSKIPPED: perl with POSIX is not installed here, so the perl job starter's tests do not run.\n${'!'.repeat(100)}\n`);
 
 /** example_job.sh's trap, word for word (test/fixtures/example_job.sh). */
 const originalTrap = 'trap "trap - SIGTERM && kill -- -$$" SIGINT SIGTERM EXIT';
@@ -57,10 +52,7 @@ function membersOf(group: number): number[] {
 	return members;
 }
 
-describe.each([
-	{kind: 'perl', skip: !perlAvailable},
-	{kind: 'node', skip: false},
-])('with the $kind job starter', ({kind, skip}) => {
+describe.each(starterKinds)('with the $kind job starter', ({kind, skip}) => {
 	let sandbox: Sandbox;
 	/** Pids a test made, killed should it fail. */
 	const strays: number[] = [];

@@ -2,8 +2,8 @@ import {spawnSync} from 'node:child_process';
 import {chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {starterKind} from '../../source/engine/job-starter/job-starter.js';
 import {addJob, createSandbox, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
+import {starterKinds} from '../helpers/starters.js';
 
 // A second, unprivileged local user plants links and files where a real
 // scheduler's next jobs will write (issue 25): logs/job_N.txt -> a file of
@@ -37,10 +37,6 @@ if (typeof other === 'string') {
 	}
 }
 
-const perlAvailable = (() => {
-	delete process.env['JOBDECK_JOB_STARTER'];
-	return starterKind() === 'perl';
-})();
 
 /** Runs a command as the other user (no shell). */
 function asOther(command: string, args: string[]): void {
@@ -49,10 +45,7 @@ function asOther(command: string, args: string[]): void {
 	if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} as ${otherUser}: ${result.stderr || result.error?.message}`);
 }
 
-describe.skipIf(typeof other === 'string').each([
-	{kind: 'perl', skip: !perlAvailable},
-	{kind: 'node', skip: false},
-])('with the $kind job starter, links and files planted by another user', ({kind, skip}) => {
+describe.skipIf(typeof other === 'string').each(starterKinds)('with the $kind job starter, links and files planted by another user', ({kind, skip}) => {
 	let sandbox: Sandbox;
 
 	beforeEach(context => {

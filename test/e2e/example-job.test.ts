@@ -1,9 +1,9 @@
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {afterAll, afterEach, beforeAll, describe, expect, test} from 'vitest';
-import {starterKind} from '../../source/engine/job-starter/job-starter.js';
 import {addJob, createSandbox, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
 import {checkSshd, startSshFleet, type SshFleet} from '../helpers/sshd.js';
+import {perlAvailable} from '../helpers/starters.js';
 
 // The original's own example_job.sh (test/fixtures/example_job.sh, from
 // felixhao28/distributed-job-scheduler), run unchanged by a real scheduler
@@ -18,11 +18,6 @@ const fixture = resolve(import.meta.dirname, '../fixtures/example_job.sh');
 const originalTrap = 'trap "trap - SIGTERM && kill -- -$$" SIGINT SIGTERM EXIT';
 const ownStatusTrap = 'trap "trap \'\' SIGTERM; kill -- -$$" EXIT';
 
-const perlAvailable = (() => {
-	delete process.env['JOBDECK_JOB_STARTER'];
-	return starterKind() === 'perl';
-})();
-if (!perlAvailable) console.warn(`\n${'!'.repeat(100)}\nSKIPPED: perl with POSIX is not installed here, so the perl job starter's tests do not run.\n${'!'.repeat(100)}\n`);
 
 const sshd = checkSshd();
 if (!sshd.available) {

@@ -5,7 +5,7 @@ import {join, resolve} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {wrapperName} from '../../source/engine/job-process.js';
 import {encodeStartRequest} from '../../source/engine/job-starter/protocol.js';
-import {starterKind} from '../../source/engine/job-starter/job-starter.js';
+import {starterKinds} from '../helpers/starters.js';
 
 // Both job starters, run under strace: a job's wrapper makes its exit file
 // reach the disk before the job runs (the file and runs/), and its status
@@ -23,10 +23,6 @@ if (straceMissing) {
 	}
 }
 
-const perlAvailable = (() => {
-	delete process.env['JOBDECK_JOB_STARTER'];
-	return starterKind() === 'perl';
-})();
 
 const built = resolve(import.meta.dirname, '../../dist/engine/job-starter');
 const dirs: string[] = [];
@@ -57,10 +53,7 @@ async function traceOneJob(kind: 'perl' | 'node', dir: string, script: string): 
 	return readFileSync(traceFile, 'utf8').split('\n');
 }
 
-describe.skipIf(straceMissing !== undefined).each([
-	{kind: 'perl' as const, skip: !perlAvailable},
-	{kind: 'node' as const, skip: false},
-])('the $kind job starter\'s wrapper, under strace', ({kind, skip}) => {
+describe.skipIf(straceMissing !== undefined).each(starterKinds)('the $kind job starter\'s wrapper, under strace', ({kind, skip}) => {
 	it.skipIf(skip)('syncs the new exit file and runs/ before the job runs, and the status (temporary file, rename, runs/) before the end is reported', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'jobdeck-sync-'));
 		dirs.push(dir);
