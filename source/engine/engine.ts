@@ -34,6 +34,7 @@ import {
 	checkWorkerName,
 	describeString,
 } from '../core/validation.js';
+import {makeDirPrivate} from './private-dir.js';
 import {lockDataDir, type DataDirLock} from './data-dir-lock.js';
 import {
 	exitStatusOf,
@@ -97,6 +98,8 @@ export class Engine implements Scheduler {
 	readonly #runsDir: string;
 	readonly #listeners = new Set<SchedulerEventListener>();
 	#pendingEvents: SchedulerEvent[] = [];
+	/** Errors met while the scheduler started (an exit file found damaged), before anyone could listen: told to the first subscriber (the scheduler's log). Only errors: the rest is in any snapshot. */
+	#beforeFirstSubscriber: SchedulerEvent[] | undefined = [];
 	readonly #recent: FinishedRun[];
 	readonly #totals = {done: 0, failed: 0};
 	/** Runs that an earlier scheduler started: not our children, so polled. */
@@ -138,9 +141,12 @@ export class Engine implements Scheduler {
 		const logDir = resolve(options.logDir);
 		await mkdir(dataDir, {recursive: true, mode: 0o700});
 		// Whoever can reach the control socket can run programs as this user.
+		await makeDirPrivate(dataDir, 'data dir');
 		await chmod(dataDir, 0o700);
 		await mkdir(logDir, {recursive: true, mode: 0o700});
+		await makeDirPrivate(logDir, 'log dir');
 		await mkdir(join(dataDir, 'runs'), {recursive: true, mode: 0o700});
+		await makeDirPrivate(join(dataDir, 'runs'), 'runs dir', {noLink: true});
 		const lock = await lockDataDir(dataDir);
 		try {
 			const store = await StateStore.open(dataDir);
@@ -197,6 +203,9 @@ export class Engine implements Scheduler {
 	subscribe(listener: SchedulerEventListener, options: SubscribeOptions = {}): () => void {
 		const subscriber = options.queue === 'counts' ? withQueueCounts(listener, () => this.#state.queue.size) : listener;
 		this.#listeners.add(subscriber);
+		const unheard = this.#beforeFirstSubscriber;
+		this.#beforeFirstSubscriber = undefined;
+		if (unheard && unheard.length > 0) queueMicrotask(() => subscriber(unheard));
 		return () => this.#listeners.delete(subscriber);
 	}
 
@@ -618,6 +627,8 @@ export class Engine implements Scheduler {
 		}
 
 		this.#commit([{type: 'run-spawned', runId: run.runId, pid: started.pid, pidStartTime: started.pidStartTime}]);
+		// Something stood where its log or exit file goes: moved aside, never written through.
+		if (started.note !== undefined) this.#emit({type: 'error', message: `job ${run.id} (run ${run.runId}): ${started.note}`, at: Date.now()});
 		this.#children.add(run.runId);
 		void started.exited.then(wrapper => {
 			this.#children.delete(run.runId);
@@ -647,10 +658,12 @@ export class Engine implements Scheduler {
 		if (!this.#state.running.has(run.runId) || this.#stopping) return;
 		const status = readExitFile(this.#exitFile(run));
 		let exit: ExitStatus;
-		if (typeof status === 'object') {
-			exit = status;
+		if (typeof status === 'object' && status.damaged === undefined) {
+			// Its end is now, to the millisecond; the file's end time (whole seconds from a perl without Time::HiRes) serves runs that ended unwatched.
+			exit = {exitCode: status.exitCode, signal: status.signal};
 		} else if (wrapper.exitCode !== undefined && wrapper.signal === undefined) {
-			// The wrapper could not write the file (a full disk) but passed the status on.
+			// The wrapper could not write the file (a full disk), or the file was damaged since, but passed the status on.
+			if (typeof status === 'object') this.#emit({type: 'error', message: `job ${run.id} (run ${run.runId}): ${status.damaged}; its status is the one its wrapper exited with`, at: Date.now()});
 			exit = exitStatusOf(wrapper.exitCode);
 		} else {
 			// The wrapper itself was killed (SIGKILL after a cancel's grace, or by hand).
@@ -663,7 +676,9 @@ export class Engine implements Scheduler {
 
 	#finish(run: JobRun, exit: ExitStatus): void {
 		const {pidStartTime, cancelRequestedAt, cancelKillAt, timedOut, notBefore, ...fields} = run;
-		const endedAt = Date.now();
+		// When the wrapper wrote it, which for a run that ended while no scheduler ran is long before now.
+		const endedAt = exit.endedAt === undefined ? Date.now() : Math.max(run.startedAt, exit.endedAt);
+		if (exit.damaged !== undefined) this.#emit({type: 'error', message: `job ${run.id} (run ${run.runId}) is recorded as lost: ${exit.damaged}`, at: Date.now()});
 		const outcome = runOutcome(exit.exitCode, exit.signal, {requested: cancelRequestedAt !== undefined, timedOut: timedOut === true});
 		const unreachable = outcome === 'failed' && isUnreachableExit(exit.exitCode, this.#health);
 		const next = nextAttempt(run, outcome, unreachable, this.#health, endedAt);
@@ -935,6 +950,7 @@ export class Engine implements Scheduler {
 		queueMicrotask(() => {
 			const events = this.#pendingEvents;
 			this.#pendingEvents = [];
+			if (this.#beforeFirstSubscriber && this.#beforeFirstSubscriber.length < 1000) this.#beforeFirstSubscriber.push(...events.filter(event => event.type === 'error'));
 			for (const listener of this.#listeners) listener(events);
 		});
 	}

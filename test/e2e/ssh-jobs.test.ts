@@ -3,6 +3,7 @@ import {join, resolve} from 'node:path';
 import {afterAll, afterEach, beforeAll, describe, expect, test} from 'vitest';
 import type {FinishedRun} from '../../source/core/model.js';
 import type {StatusJson} from '../../source/core/status-json.js';
+import {childrenOf} from '../../source/engine/job-process.js';
 import {readHistoryFrom} from '../../source/engine/state/history-file.js';
 import {stateFiles} from '../../source/engine/state/state-store.js';
 import {createSandbox, waitFor, type Sandbox} from '../helpers/jobdeck.js';
@@ -199,6 +200,9 @@ describe.skipIf(!sshd.available)('example job scripts over real ssh', () => {
 				// Should this test fail, the remote sleep (reparented away from sshd by then) must not outlive it.
 				leftovers.push(remoteSleep);
 				expect(readdirSync(remote)).toEqual([`jobdeck-${run.runId}`]);
+				// The job leads its own process group: the wrapper's (run.pid's) only child.
+				const [jobGroup] = childrenOf(run.pid!);
+				expect(listProcesses().filter(process => process.pgid === jobGroup).length).toBeGreaterThan(1);
 
 				const {finished, cancelledAt} = await cancel(sandbox, id);
 				// The script handled SIGTERM itself (exit 143), well within the grace: no SIGKILL was needed.
@@ -209,7 +213,7 @@ describe.skipIf(!sshd.available)('example job scripts over real ssh', () => {
 				await waitFor(() => server.processes().length === 0, 5000, 'sshd c to have no sessions left');
 				expect(readdirSync(remote)).toEqual([]);
 				// …nor here: the job's process group is empty, and no partial result was left.
-				expect(listProcesses().filter(process => process.pgid === run.pid)).toEqual([]);
+				expect(listProcesses().filter(process => process.pgid === jobGroup)).toEqual([]);
 				expect(existsSync(join(sandbox.dir, 'data', 'slow.out'))).toBe(false);
 				expect(readLog(finished)).toContain('robust-job: cancelled; stopping the command on node-c');
 			});

@@ -1,10 +1,10 @@
-import {chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {findJobProcess, readExitFile, signalJobGroup} from '../../source/engine/job-process.js';
+import {childrenOf, findJobProcess, readExitFile, readProcessStat, signalJobGroup} from '../../source/engine/job-process.js';
 import {JobStarter, starterKind, type StartResult, type WrapperExit} from '../../source/engine/job-starter/job-starter.js';
-import {waitFor} from '../helpers/jobdeck.js';
+import {isAlive, waitFor} from '../helpers/jobdeck.js';
 
 // Both job starters (the perl one, and the node one it falls back to), as
 // real processes, spoken to through the one encoder of their protocol: what a
@@ -52,7 +52,7 @@ describe.each([
 		expect(job.exit).toEqual({exitCode: 0, signal: undefined});
 		expect(readFileSync(join(dir, 'argv.out'), 'utf8').split('\0').slice(0, -1)).toEqual(args);
 		expect(readFileSync(join(dir, 'env.out'), 'utf8').split('\0').slice(0, -1)).toEqual(Object.values(env));
-		expect(readExitFile(job.exitFile)).toEqual({exitCode: 0, signal: null});
+		expect(readExitFile(job.exitFile)).toMatchObject({exitCode: 0, signal: null});
 	});
 
 	it.skipIf(skip)('runs whatever perl\'s own variables say, and the job gets them as they were', async () => {
@@ -67,27 +67,63 @@ describe.each([
 		}
 	});
 
-	it.skipIf(skip)('runs the job in its directory with the scheduler\'s umask and PATH, stdin /dev/null, output to the log (0600, appended)', async () => {
-		writeFileSync(join(dir, 'where.log'), 'before\n');
-		chmodSync(join(dir, 'where.log'), 0o600);
+	it.skipIf(skip)('runs the job in its directory with the scheduler\'s umask and PATH, stdin /dev/null, output to a new log (0600); the exit file holds the status and the end time', async () => {
+		const asked = Date.now();
 		const job = await run('where', 'sh', ['-c', 'pwd; umask; read line; echo "read: $?"; echo oops >&2; exit 3']);
+		const told = Date.now();
 		expect(job.exit).toEqual({exitCode: 3, signal: undefined});
-		expect(job.log()).toBe(`before\n${dir}\n${process.umask().toString(8).padStart(4, '0')}\nread: 1\noops\n`);
+		expect(job.log()).toBe(`${dir}\n${process.umask().toString(8).padStart(4, '0')}\nread: 1\noops\n`);
+		expect(statSync(job.logFile).mode & 0o777).toBe(0o600);
 		expect(statSync(job.exitFile).mode & 0o777).toBe(0o600);
-		expect(readExitFile(job.exitFile)).toEqual({exitCode: 3, signal: null});
+		expect(readFileSync(job.exitFile, 'utf8')).toMatch(/^3 \d{13}\n$/);
+		const status = readExitFile(job.exitFile);
+		expect(status).toMatchObject({exitCode: 3, signal: null});
+		// Written by the wrapper between the request and the starter's report of its end (perl without Time::HiRes: whole seconds).
+		expect(typeof status === 'object' && status.endedAt).toBeGreaterThanOrEqual(Math.floor(asked / 1000) * 1000);
+		expect(typeof status === 'object' && status.endedAt).toBeLessThanOrEqual(told);
+		// No temporary file left beside it.
+		expect(readdirSync(dir).filter(name => name.startsWith('where'))).toEqual(['where.exit', 'where.log']);
+	});
+
+	it.skipIf(skip)('never writes through what stands where the log or exit file go: a planted link or an old file is moved aside, and the reply says so', async () => {
+		const victim = join(dir, 'victim.txt');
+		writeFileSync(victim, 'precious\n');
+		symlinkSync(victim, join(dir, 'planted.log'));
+		symlinkSync(victim, join(dir, 'planted.exit'));
+		const planted = await starter.start({script: '/bin/sh', args: ['-c', 'echo secret; exit 4'], cwd: dir, env: {}, logFile: join(dir, 'planted.log'), exitFile: join(dir, 'planted.exit')});
+		if (planted.type !== 'spawned') throw new Error(`not spawned: ${JSON.stringify(planted)}`);
+		expect(await planted.exited).toEqual({exitCode: 4, signal: undefined});
+		expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+		expect(planted.note).toBe(`a symbolic link to ${victim} stood at ${dir}/planted.log: moved aside to ${dir}/planted.log.in-the-way; a symbolic link to ${victim} stood at ${dir}/planted.exit: moved aside to ${dir}/planted.exit.in-the-way`);
+		expect(readlinkSync(join(dir, 'planted.log.in-the-way'))).toBe(victim);
+		expect(lstatSync(join(dir, 'planted.log')).isFile()).toBe(true);
+		expect(readFileSync(join(dir, 'planted.log'), 'utf8')).toBe('secret\n');
+		expect(readExitFile(join(dir, 'planted.exit'))).toMatchObject({exitCode: 4, signal: null});
+
+		// An old file (someone else's, readable by all) is not appended to either; a second one in the way gets the next name.
+		writeFileSync(join(dir, 'old.log'), 'before\n', {mode: 0o666});
+		chmodSync(join(dir, 'old.log'), 0o666);
+		writeFileSync(join(dir, 'old.log.in-the-way'), '');
+		const old = await run('old', '/bin/sh', ['-c', 'echo new']);
+		expect(old.started).toMatchObject({type: 'spawned', note: `a file of uid ${process.getuid!()}, mode 0666, stood at ${dir}/old.log: moved aside to ${dir}/old.log.in-the-way.1`});
+		expect(old.log()).toBe('new\n');
+		expect(readFileSync(join(dir, 'old.log.in-the-way.1'), 'utf8')).toBe('before\n');
+		expect(statSync(old.logFile).mode & 0o777).toBe(0o600);
+		expect(unexpected).toEqual([]);
 	});
 
 	it.skipIf(skip)('a script that is not there: status 127 and one line in the log; not executable: 126; no #! line: run by sh', async () => {
 		const missing = await run('missing', join(dir, 'gone.sh'), []);
 		expect(missing.exit).toEqual({exitCode: 127, signal: undefined});
-		expect(readExitFile(missing.exitFile)).toEqual({exitCode: 127, signal: null});
-		expect(missing.log()).toMatch(new RegExp(`^jobdeck-job: (1: )?${join(dir, 'gone.sh')}: not found\\n$`));
+		expect(readExitFile(missing.exitFile)).toMatchObject({exitCode: 127, signal: null});
+		// The perl wrapper's words, or util-linux setsid's (the node starter's wrapper runs the job through it).
+		expect(missing.log()).toMatch(new RegExp(`^(jobdeck-job: ${join(dir, 'gone.sh')}: not found|setsid: failed to execute ${join(dir, 'gone.sh')}: No such file or directory)\\n$`));
 
 		writeFileSync(join(dir, 'plain.txt'), 'echo hi\n');
 		chmodSync(join(dir, 'plain.txt'), 0o644);
 		const notExecutable = await run('plain', join(dir, 'plain.txt'), []);
 		expect(notExecutable.exit).toEqual({exitCode: 126, signal: undefined});
-		expect(notExecutable.log()).toMatch(/^jobdeck-job: (1: )?.*plain\.txt: Permission denied\n$/);
+		expect(notExecutable.log()).toMatch(/^(jobdeck-job: |setsid: failed to execute ).*plain\.txt: Permission denied\n$/);
 
 		writeFileSync(join(dir, 'no-shebang'), 'echo "no #! line: $1"\nexit 4\n');
 		chmodSync(join(dir, 'no-shebang'), 0o755);
@@ -107,25 +143,35 @@ describe.each([
 		expect(unexpected).toEqual([]);
 	});
 
-	it.skipIf(skip)('the wrapper leads its group, outlives HUP/INT/TERM sent to it, and writes 128+N for a job ended by signal N; findJobProcess finds it by its exit file', async () => {
-		const started: StartResult = await starter.start({script: '/bin/sleep', args: ['30'], cwd: dir, env: {}, logFile: join(dir, 'sleep.log'), exitFile: join(dir, 'sleep.exit')});
+	it.skipIf(skip)('the job leads its own session and process group, apart from its wrapper, which outlives HUP/INT/TERM sent to it; signalJobGroup reaches the job and the children it left in its group, and the wrapper writes 128+N', async () => {
+		writeFileSync(join(dir, 'family.sh'), '#!/bin/sh\nsleep 300 &\necho "$!" > child.pid\nsleep 300\n');
+		chmodSync(join(dir, 'family.sh'), 0o755);
+		const started: StartResult = await starter.start({script: join(dir, 'family.sh'), args: [], cwd: dir, env: {}, logFile: join(dir, 'family.log'), exitFile: join(dir, 'family.exit')});
 		if (started.type !== 'spawned') throw new Error(`not spawned: ${JSON.stringify(started)}`);
 		// The wrapper names itself once it runs, which may be just after the starter answers.
-		expect(await waitFor(() => findJobProcess(join(dir, 'sleep.exit')), 5000, 'the wrapper by its exit file')).toBe(started.pid);
+		expect(await waitFor(() => findJobProcess(join(dir, 'family.exit')), 5000, 'the wrapper by its exit file')).toBe(started.pid);
 		expect(started.pidStartTime).toBe(Number(readFileSync(`/proc/${started.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]));
-		const job = Number(await waitFor(() => readFileSync(`/proc/${started.pid}/task/${started.pid}/children`, 'utf8').trim() || undefined, 5000, 'the job'));
+		const child = Number(await waitFor(() => existsSync(join(dir, 'child.pid')) && readFileSync(join(dir, 'child.pid'), 'utf8').trim(), 10_000, 'the job\'s background child'));
+		const [job] = childrenOf(started.pid);
+		const wrapper = readProcessStat(started.pid)!;
+		expect(childrenOf(started.pid)).toEqual([job]);
+		expect(readProcessStat(job!)).toMatchObject({parent: started.pid, processGroup: job, session: job});
+		expect(readProcessStat(child)).toMatchObject({processGroup: job, session: job});
+		expect(wrapper).toMatchObject({processGroup: started.pid, session: started.pid});
 		process.kill(started.pid, 'SIGHUP');
 		process.kill(started.pid, 'SIGINT');
-		await new Promise(resolveWait => {
-			setTimeout(resolveWait, 100);
-		});
-		expect(readFileSync(`/proc/${job}/stat`, 'utf8')).not.toMatch(/\) Z/);
-		signalJobGroup(started.pid, 'SIGTERM');
+		process.kill(started.pid, 'SIGTERM');
+		// The wrapper takes them (it does not pass them on): the job still runs, and only the job's own end ends it.
+		await waitFor(() => readFileSync(`/proc/${started.pid}/status`, 'utf8').match(/^SigPnd:\s*0+$/m) && readFileSync(`/proc/${started.pid}/status`, 'utf8').match(/^ShdPnd:\s*0+$/m), 5000, 'the wrapper to take the signals');
+		expect(isAlive(job!) && isAlive(child) && isAlive(started.pid)).toBe(true);
+		expect(signalJobGroup(started.pid, 'SIGTERM')).toBe(true);
 		const exit: WrapperExit = await started.exited;
 		expect(exit).toEqual({exitCode: 143, signal: undefined});
-		expect(readExitFile(join(dir, 'sleep.exit'))).toEqual({exitCode: null, signal: 'SIGTERM'});
+		expect(readExitFile(join(dir, 'family.exit'))).toMatchObject({exitCode: null, signal: 'SIGTERM'});
+		await waitFor(() => !isAlive(child), 5000, 'the background child to end');
 		// As `sh` says it.
-		expect(readFileSync(join(dir, 'sleep.log'), 'utf8')).toBe('Terminated\n');
+		expect(readFileSync(join(dir, 'family.log'), 'utf8')).toBe('Terminated\n');
+		expect(signalJobGroup(started.pid, 'SIGTERM')).toBe(false);
 	});
 });
 
@@ -136,4 +182,39 @@ it('JOBDECK_JOB_STARTER other than perl or node is refused in one line', () => {
 	} finally {
 		delete process.env['JOBDECK_JOB_STARTER'];
 	}
+});
+
+describe('readExitFile', () => {
+	let dir: string;
+
+	beforeEach(() => {
+		dir = mkdtempSync(join(tmpdir(), 'jobdeck-exit-file-'));
+	});
+
+	afterEach(() => {
+		rmSync(dir, {recursive: true, force: true});
+	});
+
+	it('reads a status and end time, an old status alone (its end: the file\'s time), a started run, and a missing one', () => {
+		writeFileSync(join(dir, 'new.exit'), '137 1796000000123\n');
+		expect(readExitFile(join(dir, 'new.exit'))).toEqual({exitCode: null, signal: 'SIGKILL', endedAt: 1_796_000_000_123});
+		writeFileSync(join(dir, 'old.exit'), '4\n');
+		utimesSync(join(dir, 'old.exit'), 1_700_000_000.5, 1_700_000_000.5);
+		expect(readExitFile(join(dir, 'old.exit'))).toEqual({exitCode: 4, signal: null, endedAt: 1_700_000_000_500});
+		writeFileSync(join(dir, 'started.exit'), '');
+		expect(readExitFile(join(dir, 'started.exit'))).toBe('started');
+		expect(readExitFile(join(dir, 'missing.exit'))).toBe('missing');
+	});
+
+	it('never reads through a link, and names whatever else it finds: garbage, something too long, a directory', () => {
+		writeFileSync(join(dir, 'target'), '0\n');
+		symlinkSync(join(dir, 'target'), join(dir, 'link.exit'));
+		expect(readExitFile(join(dir, 'link.exit'))).toEqual({exitCode: null, signal: null, damaged: `the exit file ${dir}/link.exit is a symbolic link, not a file jobdeck wrote`});
+		writeFileSync(join(dir, 'garbage.exit'), 'zero\n');
+		expect(readExitFile(join(dir, 'garbage.exit'))).toEqual({exitCode: null, signal: null, damaged: `the exit file ${dir}/garbage.exit holds "zero\\n", not an exit status`});
+		writeFileSync(join(dir, 'long.exit'), `0 ${'1'.repeat(100)}\n`);
+		expect(readExitFile(join(dir, 'long.exit'))).toMatchObject({exitCode: null, signal: null, damaged: expect.stringMatching(/long\.exit holds "0 1{38}"…, not an exit status$/) as unknown});
+		mkdirSync(join(dir, 'dir.exit'));
+		expect(readExitFile(join(dir, 'dir.exit'))).toEqual({exitCode: null, signal: null, damaged: `the exit file ${dir}/dir.exit is not a regular file`});
+	});
 });

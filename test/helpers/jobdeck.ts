@@ -122,7 +122,15 @@ export function killJobsStartedIn(dir: string): void {
 			const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
 			// The node starter's `sh` wrapper, or the perl starter's, which names itself `jobdeck-job EXIT-FILE`.
 			const wrapper = (argv[3] === 'jobdeck-job' && argv[4]?.startsWith(dir)) || argv[0]!.startsWith(`jobdeck-job ${dir}`);
-			if (wrapper) process.kill(-Number(entry), 'SIGKILL');
+			if (!wrapper) continue;
+			// Each job leads its own process group, the wrapper's child's; a wrapper of before ran it in its own.
+			for (const child of readFileSync(`/proc/${entry}/task/${entry}/children`, 'utf8').split(' ').filter(Boolean)) {
+				try {
+					process.kill(-Number(child), 'SIGKILL');
+				} catch {}
+			}
+
+			process.kill(-Number(entry), 'SIGKILL');
 		} catch {}
 	}
 }

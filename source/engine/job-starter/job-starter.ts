@@ -11,7 +11,7 @@ import {decodeReply, encodeStartRequest, type StarterReply, type StartRequest} f
 export type WrapperExit = {exitCode: number | undefined; signal: string | undefined} | 'lost';
 
 export type StartResult =
-	| {type: 'spawned'; pid: number; pidStartTime: number | undefined; exited: Promise<WrapperExit>}
+	| {type: 'spawned'; pid: number; pidStartTime: number | undefined; exited: Promise<WrapperExit>; note?: string}
 	| {type: 'not-started'; error?: string}
 	/** The starter died before it answered: the job may or may not have started. */
 	| {type: 'lost'};
@@ -161,7 +161,7 @@ export class JobStarter {
 				const exited = new Promise<WrapperExit>(resolveExit => {
 					job.resolveExit = resolveExit;
 				});
-				job.resolveStart({type: 'spawned', pid: reply.pid, pidStartTime: reply.pidStartTime, exited});
+				job.resolveStart({type: 'spawned', pid: reply.pid, pidStartTime: reply.pidStartTime, exited, ...(reply.note !== undefined && {note: reply.note})});
 				break;
 			}
 

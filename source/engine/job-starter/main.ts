@@ -1,6 +1,8 @@
 import {spawn} from 'node:child_process';
-import {closeSync, openSync, writeSync} from 'node:fs';
+import {accessSync, closeSync, constants, writeSync} from 'node:fs';
+import {delimiter, join} from 'node:path';
 import {readProcessStat, schedulerUmask, wrapperName, wrapperScript} from '../job-process.js';
+import {moveAside, openNewLog} from './job-files.js';
 import {encodeReply, startRequestReader, type StarterReply, type StartRequest} from './protocol.js';
 
 // The node job starter: a small helper process the scheduler keeps running,
@@ -10,7 +12,8 @@ import {encodeReply, startRequestReader, type StarterReply, type StartRequest} f
 // Where perl is installed, starter.pl does the same work for less (see
 // there); this one is the fallback, and speaks the same protocol.
 //
-// Its wrapper is `sh` running job-process.ts's wrapperScript. It loads
+// Its wrapper is `sh` running job-process.ts's wrapperScript, which puts the
+// job in a session of its own with util-linux's (or busybox's) setsid. It loads
 // nothing but node's own modules, job-process.ts and the protocol, and uses
 // child_process.spawn directly: execa's per-spawn option handling and
 // promise plumbing cost more than the fork itself in the dispatch profile,
@@ -22,6 +25,18 @@ import {encodeReply, startRequestReader, type StarterReply, type StartRequest} f
 // wrapper writes the exit file that tells the scheduler how it ended.
 
 let outgoing: StarterReply[] = [];
+
+/** The programs the `sh` wrapper runs besides the job, found once here: the job's own PATH may lack them. '' where there is none. */
+const tools = ['setsid', 'sync', 'date', 'mv'].map(name => {
+	for (const dir of (process.env['PATH'] ?? '/usr/bin:/bin').split(delimiter)) {
+		try {
+			accessSync(join(dir, name), constants.X_OK);
+			return join(dir, name);
+		} catch {}
+	}
+
+	return '';
+});
 
 function send(reply: StarterReply): void {
 	outgoing.push(reply);
@@ -35,17 +50,22 @@ function send(reply: StarterReply): void {
 }
 
 function start(request: StartRequest): void {
+	const notes: string[] = [];
 	let logFd: number;
 	try {
-		logFd = openSync(request.logFile, 'a', 0o600);
+		logFd = openNewLog(request.logFile, notes);
 	} catch (error) {
-		send({type: 'not-started', id: request.id, error: (error as Error).message});
+		send({type: 'not-started', id: request.id, error: `could not open the log ${request.logFile}: ${(error as Error).message}`});
 		return;
 	}
 
+	// The wrapper creates the exit file anew: nothing may stand there.
+	const moved = moveAside(request.exitFile);
+	if (moved !== undefined) notes.push(moved);
+
 	try {
 		// The raw log file descriptor goes straight to the child: a pipe would die with us.
-		const child = spawn('/bin/sh', ['-c', wrapperScript, wrapperName, request.exitFile, schedulerUmask, request.script, ...request.args], {
+		const child = spawn('/bin/sh', ['-c', wrapperScript, wrapperName, request.exitFile, schedulerUmask, ...tools, request.script, ...request.args], {
 			cwd: request.cwd,
 			env: {...process.env, ...request.env},
 			detached: true,
@@ -63,7 +83,7 @@ function start(request: StartRequest): void {
 		child.on('exit', (exitCode, signal) => {
 			send({type: 'exited', id: request.id, exitCode: exitCode ?? undefined, signal: signal ?? undefined});
 		});
-		send({type: 'spawned', id: request.id, pid, pidStartTime: readProcessStat(pid)?.startTime});
+		send({type: 'spawned', id: request.id, pid, pidStartTime: readProcessStat(pid)?.startTime, ...(notes.length > 0 && {note: notes.join('; ')})});
 	} finally {
 		closeSync(logFd);
 	}

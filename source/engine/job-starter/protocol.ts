@@ -16,7 +16,8 @@ import {signalName} from '../job-process.js';
 // A reply is one line of words separated by spaces; only the error text,
 // last, may hold spaces, and never a newline:
 //
-//   spawned ID PID START-TIME    (START-TIME: /proc/PID/stat field 22, or -)
+//   spawned ID PID START-TIME [NOTE]   (START-TIME: /proc/PID/stat field 22, or -;
+//                                       NOTE: what stood in the way of its files, and what was done)
 //   not-started ID [ERROR]
 //   exited ID EXIT-CODE SIGNAL   (the wrapper's own: a number, or -)
 
@@ -33,7 +34,8 @@ export type StartRequest = {
 };
 
 export type StarterReply =
-	| {type: 'spawned'; id: number; pid: number; pidStartTime: number | undefined}
+	/** `note`: something stood where the job's log or exit file goes; it was moved aside, never written through (starter.pl's move_aside). */
+	| {type: 'spawned'; id: number; pid: number; pidStartTime: number | undefined; note?: string}
 	/** Nothing runs: the log could not be opened (`error`), or the wrapper could not be spawned (the reason is in the log). */
 	| {type: 'not-started'; id: number; error?: string}
 	/** The wrapper ended: the job's status as the wrapper passed it on, or the signal that killed the wrapper itself. */
@@ -83,7 +85,7 @@ function decodeStartRequest(body: Buffer): StartRequest {
 export function encodeReply(reply: StarterReply): string {
 	switch (reply.type) {
 		case 'spawned': {
-			return `spawned ${reply.id} ${reply.pid} ${reply.pidStartTime ?? '-'}\n`;
+			return `spawned ${reply.id} ${reply.pid} ${reply.pidStartTime ?? '-'}${reply.note === undefined ? '' : ' ' + reply.note.replaceAll('\n', ' ')}\n`;
 		}
 
 		case 'not-started': {
@@ -102,7 +104,8 @@ export function decodeReply(line: string): StarterReply {
 	const number = (word: string | undefined) => (word === undefined || word === '-' ? undefined : Number(word));
 	switch (type) {
 		case 'spawned': {
-			return {type, id: Number(id), pid: Number(rest[0]), pidStartTime: number(rest[1])};
+			const spawned = {type, id: Number(id), pid: Number(rest[0]), pidStartTime: number(rest[1])};
+			return rest.length > 2 ? {...spawned, note: rest.slice(2).join(' ')} : spawned;
 		}
 
 		case 'not-started': {

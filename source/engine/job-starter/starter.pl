@@ -4,10 +4,12 @@
 # wrapper do together, for less: node's spawn blocks until the child has
 # exec'd, and the `sh` wrapper is one more exec a job. Here each job's wrapper
 # is a fork of this process, no exec: it notes that the job started (creates
-# the exit file), runs the job as its own child, writes the job's status to
-# the exit file and exits with it (see job-process.ts for why).
+# the exit file), runs the job as its own child, in a session and process
+# group of the job's own, writes the job's status and end time to the exit
+# file and exits with the status (see job-process.ts for why).
 #
-# Only modules in perl-base (POSIX, Fcntl): a system with perl has them.
+# Only modules in perl-base (POSIX, Fcntl, IO::Handle): a system with perl has
+# them. Time::HiRes is not among them: without it, end times are in seconds.
 #
 # Arguments: the wrappers' name (job-process.ts's wrapperName), then room:
 # a wrapper names itself "NAME EXIT-FILE" in the memory of this process's
@@ -15,11 +17,14 @@
 # which must be long enough for that.
 #
 # It ends when its stdin does (the scheduler stopped or died). The jobs do not
-# end with it: each wrapper leads a session of its own.
+# end with it: each wrapper leads a session of its own, and each job another.
 use strict;
 use warnings;
 use POSIX ();
-use Fcntl qw(O_RDONLY O_WRONLY O_APPEND O_CREAT O_TRUNC);
+use Fcntl qw(O_RDONLY O_WRONLY O_APPEND O_CREAT O_EXCL O_NOFOLLOW);
+use IO::Handle ();
+
+my $hires = eval { require Time::HiRes; 1 };
 
 my $wrapper_name = $ARGV[0] // 'jobdeck-job';
 # A burst (a thousand free slots at once) is worked through this many at a
@@ -100,13 +105,47 @@ sub start_time {
 	return $fields[19] // '-';
 }
 
+# Whatever stands where a new file of ours must go (a link someone planted, a
+# file left there) is renamed aside, never written through, and said so.
+# Returns that sentence, or undef when the way was clear or could not be cleared.
+sub move_aside {
+	my ($path) = @_;
+	my @seen = lstat $path;
+	return undef unless @seen;
+	my $what = -l _ ? 'a symbolic link to ' . (readlink($path) // '?') : sprintf('a file of uid %d, mode %04o,', $seen[4], $seen[2] & 07777);
+	my $aside = "$path.in-the-way";
+	for (my $n = 1; lstat $aside; $n++) { $aside = "$path.in-the-way.$n" }
+	return undef unless rename $path, $aside;
+	return "$what stood at $path: moved aside to $aside";
+}
+
+# A new log, never an existing one (O_EXCL) and never through a link
+# (O_NOFOLLOW); what stands in the way is moved aside. When even that fails,
+# the job runs without a log (/dev/null), and the note says why.
+sub open_log {
+	my ($path, $notes) = @_;
+	my $log;
+	return $log if sysopen $log, $path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW, 0600;
+	return undef unless $!{EEXIST};
+	my $moved = move_aside($path);
+	push @$notes, $moved if defined $moved;
+	return $log if defined $moved && sysopen $log, $path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW, 0600;
+	push @$notes, "the log $path stands in the way (" . ($moved ? 'again' : "it could not be moved aside: $!") . '): the job runs without a log';
+	sysopen $log, '/dev/null', O_WRONLY or return undef;
+	return $log;
+}
+
 sub start {
 	my ($request) = @_;
-	my $log;
-	if (!sysopen $log, $request->{log_file}, O_WRONLY | O_APPEND | O_CREAT, 0600) {
+	my @notes;
+	my $log = open_log($request->{log_file}, \@notes);
+	if (!defined $log) {
 		reply('not-started', $request->{id}, one_line("could not open the log $request->{log_file}: $!"));
 		return;
 	}
+	# The wrapper creates the exit file anew (O_EXCL): nothing may stand there.
+	my $moved = move_aside($request->{exit_file});
+	push @notes, $moved if defined $moved;
 	# The wrapper inherits this process's directory: nothing here uses a relative path.
 	my $pid = chdir($request->{cwd}) ? fork : undef;
 	if (!defined $pid) {
@@ -118,8 +157,36 @@ sub start {
 	wrap($request, $log) if $pid == 0;
 	close $log;
 	$request_of_pid{$pid} = $request->{id};
-	reply('spawned', $request->{id}, $pid, start_time($pid));
+	reply('spawned', $request->{id}, $pid, start_time($pid), @notes ? one_line(join '; ', @notes) : ());
 }
+
+sub now_ms { return $hires ? int(Time::HiRes::time() * 1000) : time * 1000 }
+
+# fsync of a file or directory by its name.
+sub sync_path {
+	my ($path) = @_;
+	sysopen my $handle, $path, O_RDONLY or return 0;
+	my $synced = $handle->sync;
+	close $handle;
+	return $synced;
+}
+
+# The job's status and end time, in a file made new under a temporary name,
+# synced, renamed into place, and its directory synced: whole, on disk, and
+# never written through a link.
+sub write_status {
+	my ($exit_file, $text) = @_;
+	my $temporary = "$exit_file.tmp";
+	unlink $temporary;
+	sysopen my $out, $temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600 or return 0;
+	my $written = syswrite($out, $text) && $out->sync;
+	close $out or $written = 0;
+	return 0 unless $written && rename $temporary, $exit_file;
+	sync_path(directory_of($exit_file));
+	return 1;
+}
+
+sub directory_of { my ($path) = @_; return $path =~ m{^(.*)/[^/]*$} ? (length $1 ? $1 : '/') : '.' }
 
 # The wrapper, in the forked child: never returns.
 sub wrap {
@@ -127,7 +194,7 @@ sub wrap {
 	my $exit_file = $request->{exit_file};
 	# First: from now on, a scheduler that lost this process's pid (the starter died before telling it) can find it.
 	$0 = "$wrapper_name $exit_file";
-	# Its own session and process group, which signalJobGroup reaches whole, and which outlives this process.
+	# A session of its own, which outlives this process and which a Ctrl-C meant for the scheduler does not reach.
 	POSIX::setsid();
 	$SIG{CHLD} = 'DEFAULT';
 	my $null = POSIX::open('/dev/null', O_RDONLY);
@@ -140,20 +207,26 @@ sub wrap {
 	while (my ($name, $value) = splice @env, 0, 2) { $ENV{$name} = $value }
 
 	umask 077;
-	my $created = sysopen my $exit, $exit_file, O_WRONLY | O_CREAT | O_TRUNC, 0600;
+	my $created = sysopen my $exit, $exit_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600;
 	umask $umask;
 	if (!$created) {
 		# As `sh` did: the job does not run when nobody could learn how it ended.
 		syswrite STDERR, "$wrapper_name: cannot create $exit_file: $!\n";
 		POSIX::_exit(2);
 	}
+	# On disk before the job runs: after a power cut, a run without its exit file is one that never ran, and runs again.
+	$exit->sync;
 	close $exit;
+	sync_path(directory_of($exit_file));
 
 	# Caught only to outlive the job and write its status; the job gets them back as they were.
 	$SIG{$_} = sub { } for qw(HUP INT TERM);
 	my $job = fork;
 	if (defined $job && $job == 0) {
 		$SIG{$_} = 'DEFAULT' for qw(HUP INT TERM);
+		# The job leads a session and process group of its own, as under cli.py (start_new_session):
+		# its `kill -- -$$` and `kill 0` reach it and its children, never the wrapper.
+		POSIX::setsid();
 		# execvp, as sh ran "$@": a PATH lookup, and a script without a #! line is run by /bin/sh.
 		{ no warnings 'exec'; exec { $request->{script} } $request->{script}, @{$request->{args}}; }
 		my $not_found = $!{ENOENT} || $!{ENOTDIR};
@@ -173,12 +246,9 @@ sub wrap {
 			syswrite STDERR, ($signal_words{$signal} // "Signal $signal") . ($? & 128 ? ' (core dumped)' : '') . "\n";
 		}
 	}
-	if (sysopen $exit, $exit_file, O_WRONLY | O_CREAT | O_TRUNC, 0600) {
-		syswrite $exit, "$status\n";
-		close $exit;
-	} else {
+	if (!write_status($exit_file, "$status " . now_ms() . "\n")) {
 		# The status still reaches the scheduler that started it, as this process's own.
-		syswrite STDERR, "$wrapper_name: cannot create $exit_file: $!\n";
+		syswrite STDERR, "$wrapper_name: cannot write $exit_file: $!\n";
 	}
 	POSIX::_exit($status);
 }

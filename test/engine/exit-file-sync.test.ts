@@ -1,0 +1,84 @@
+import {spawn, spawnSync} from 'node:child_process';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join, resolve} from 'node:path';
+import {afterEach, describe, expect, it} from 'vitest';
+import {wrapperName} from '../../source/engine/job-process.js';
+import {encodeStartRequest} from '../../source/engine/job-starter/protocol.js';
+import {starterKinds} from '../helpers/starters.js';
+
+// Both job starters, run under strace: a job's wrapper makes its exit file
+// reach the disk before the job runs (the file and runs/), and its status
+// before it exits (a temporary file synced, renamed into place, runs/
+// synced), so before the starter reports the end to the scheduler.
+
+const strace = spawnSync('strace', ['-V'], {encoding: 'utf8'});
+const straceMissing = strace.status === 0 ? undefined : 'strace is not installed (apt-get install strace)';
+if (straceMissing) {
+	console.warn(`\n${'!'.repeat(100)}\nSKIPPED: ${straceMissing}, so the order of the wrapper's syncs is not checked.\n${'!'.repeat(100)}\n`);
+	if (process.env['CI'] === 'true') {
+		it('strace is required under CI', () => {
+			expect.fail(straceMissing);
+		});
+	}
+}
+
+
+const built = resolve(import.meta.dirname, '../../dist/engine/job-starter');
+const dirs: string[] = [];
+
+afterEach(() => {
+	for (const dir of dirs.splice(0)) rmSync(dir, {recursive: true, force: true});
+});
+
+/** Runs one job through a starter under `strace -f`; returns the trace's lines, in the order the calls were made. */
+async function traceOneJob(kind: 'perl' | 'node', dir: string, script: string): Promise<string[]> {
+	const command = kind === 'perl' ? ['perl', join(built, 'starter.pl'), wrapperName, ' '.repeat(1024)] : [process.execPath, join(built, 'main.js')];
+	const traceFile = join(dir, 'trace');
+	const starter = spawn('strace', ['-f', '-qq', '-y', '-s', '200', '-o', traceFile, '-e', 'trace=openat,fsync,fdatasync,rename,renameat,renameat2,execve,write', '--', ...command], {stdio: ['pipe', 'pipe', 'inherit']});
+	let replies = '';
+	const exited = new Promise<void>((resolveExit, reject) => {
+		starter.stdout.on('data', (chunk: Buffer) => {
+			replies += chunk.toString();
+			if (/^exited 1 /m.test(replies)) resolveExit();
+		});
+		starter.once('exit', () => reject(new Error(`the starter ended first; it said: ${replies}`)));
+	});
+	starter.stdin.write(encodeStartRequest({id: 1, script, args: [], cwd: dir, env: {}, logFile: join(dir, 'job.log'), exitFile: join(dir, 'runs', '1.exit')}));
+	await exited;
+	starter.stdin.end();
+	await new Promise(resolveClose => {
+		starter.once('close', resolveClose);
+	});
+	return readFileSync(traceFile, 'utf8').split('\n');
+}
+
+describe.skipIf(straceMissing !== undefined).each(starterKinds)('the $kind job starter\'s wrapper, under strace', ({kind, skip}) => {
+	it.skipIf(skip)('syncs the new exit file and runs/ before the job runs, and the status (temporary file, rename, runs/) before the end is reported', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'jobdeck-sync-'));
+		dirs.push(dir);
+		mkdirSync(join(dir, 'runs'));
+		const job = join(dir, 'job.sh');
+		spawnSync('sh', ['-c', `printf '#!/bin/sh\\nexit 3\\n' > ${job}; chmod +x ${job}`]);
+		const trace = await traceOneJob(kind, dir, job);
+		const runs = join(dir, 'runs');
+		const first = (what: string, pattern: RegExp, after = -1) => {
+			const index = trace.findIndex((line, at) => at > after && pattern.test(line));
+			if (index === -1) throw new Error(`no ${what} after line ${after} in the trace:\n${trace.join('\n')}`);
+			return index;
+		};
+
+		const escaped = (path: string) => path.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&');
+		const created = first('O_EXCL creation of the exit file', new RegExp(`openat\\(.*"${escaped(runs)}/1\\.exit", [^)]*O_EXCL`));
+		expect(trace[created]).toMatch(/O_NOFOLLOW|O_EXCL/);
+		const markerSynced = first('fsync of the new exit file', new RegExp(`fsync\\(\\d+<${escaped(runs)}/1\\.exit>\\)`), created);
+		const runsSynced = first('fsync of runs/', new RegExp(`fsync\\(\\d+<${escaped(runs)}>\\)`), markerSynced);
+		const jobRuns = first('the job\'s execve', new RegExp(`execve\\("${escaped(job)}"`), runsSynced);
+		const statusWritten = first('the status written to the temporary file', new RegExp(`write\\(\\d+<${escaped(runs)}/1\\.exit\\.tmp>, "3 \\d+\\\\n"`), jobRuns);
+		const statusSynced = first('fsync of the temporary file', new RegExp(`fsync\\(\\d+<${escaped(runs)}/1\\.exit\\.tmp>\\)`), statusWritten);
+		const renamed = first('its rename into place', new RegExp(`rename(at2?)?\\(.*"${escaped(runs)}/1\\.exit\\.tmp".*"${escaped(runs)}/1\\.exit"`), statusSynced);
+		const runsSyncedAgain = first('fsync of runs/ after the rename', new RegExp(`fsync\\(\\d+<${escaped(runs)}>\\)`), renamed);
+		first('the starter\'s report of the end', /write\(1<(pipe|socket):\[\d+\]>, "exited 1 3 -\\n"/, runsSyncedAgain);
+		expect(readFileSync(join(runs, '1.exit'), 'utf8')).toMatch(/^3 \d+\n$/);
+	});
+});
