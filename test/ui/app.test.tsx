@@ -100,8 +100,9 @@ describe('App', () => {
 		await app.engine.addJobs([{script, args: [], cwd: app.dir}]);
 		await app.waitForScreen(/Output #1 node01 running [01]s/);
 		// No event, no keypress: only the time passing redraws the screen.
-		await app.waitForScreen(/Output #1 node01 running 3s/, 6000);
-		expect(app.lastFrame()).toMatch(/#1 +node01 +[34]s/);
+		await app.waitForScreen(/Output #1 node01 running 3s/);
+		// The Running pane's clock advances too (a busy machine may draw it a second later).
+		await app.waitForScreen(/#1 +node01 +([3-9]|\d\d)s/);
 	});
 
 	test('c cancels the selected running job after asking', async () => {
@@ -120,7 +121,7 @@ describe('App', () => {
 		await app.waitForScreen('Cancel job #1?');
 		await app.press('y');
 		await app.waitForScreen('cancelling job #1');
-		await app.waitForScreen('⊘ SIGTERM', 15_000);
+		await app.waitForScreen('⊘ SIGTERM');
 		await app.waitForScreen(/failed 1/);
 	});
 
@@ -137,8 +138,8 @@ describe('App', () => {
 		await app.press('d');
 		await app.waitForScreen('[k] kill them');
 		await app.press('k');
-		await app.waitForScreen('none yet: w adds workers', 15_000);
-		await app.waitForScreen('⊘ SIGTERM', 15_000);
+		await app.waitForScreen('none yet: w adds workers');
+		await app.waitForScreen('⊘ SIGTERM');
 	});
 
 	test('p pauses and resumes, D drains, r re-queues a finished job', async () => {
