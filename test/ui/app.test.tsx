@@ -26,6 +26,23 @@ async function addJobByKeys(harness: AppHarness, script: string, args = ''): Pro
 	await harness.press(keys.enter);
 }
 
+/** Waits until `quietMs` pass with no new frame (30 s at most), and returns the frame count then. */
+async function framesOnceQuiet(harness: AppHarness, quietMs: number): Promise<number> {
+	const deadline = Date.now() + 30_000;
+	let frames = harness.frameCount();
+	let since = Date.now();
+	while (Date.now() - since < quietMs) {
+		if (Date.now() > deadline) throw new Error(`the screen kept redrawing for 30 s (${harness.frameCount()} frames); it shows:\n${harness.lastFrame()}`);
+		await new Promise(resolve => setTimeout(resolve, 50));
+		if (harness.frameCount() !== frames) {
+			frames = harness.frameCount();
+			since = Date.now();
+		}
+	}
+
+	return frames;
+}
+
 describe('App', () => {
 	test('adds a worker and a job through the forms, and shows the job\'s output', async () => {
 		app = await renderApp();
@@ -91,8 +108,10 @@ describe('App', () => {
 		app = await renderApp();
 		await app.engine.addWorkers({workers: [{name: 'node01'}], skipSshCheck: true});
 		await app.waitForScreen('node01');
-		await new Promise(resolve => setTimeout(resolve, 300));
-		const frames = app.frameCount();
+		// Settled: the engine's events about the new worker have all been drawn (on a busy machine the
+		// last may come well after the first) once a whole second passes without a frame.
+		const frames = await framesOnceQuiet(app, 1000);
+		// Then nothing more, though time passes: 2.5 s would see a clock ticking each second twice.
 		await new Promise(resolve => setTimeout(resolve, 2500));
 		expect(app.frameCount()).toBe(frames);
 
@@ -236,7 +255,7 @@ describe('App', () => {
 		await app.press(keys.ctrlC);
 		await app.waitForScreen('Quit jobdeck?');
 		await app.press('y');
-		await expect.poll(() => app!.quit.mock.calls.length).toBe(1);
+		await expect.poll(() => app!.quit.mock.calls.length, {timeout: 30_000}).toBe(1);
 	});
 
 	test('fits 80x24 and uses 200x50 with three columns', async () => {
