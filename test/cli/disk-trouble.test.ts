@@ -176,7 +176,7 @@ describe.skipIf(!mountCheck.ok)('a full disk', () => {
 		const id = await addJob(sandbox, ['./job.sh', 'x'.repeat(16 * 1024)]);
 		await waitForStatus(sandbox, view => view.running.some(run => run.id === id && run.pid !== undefined));
 		const filler = fillDisk();
-		await scheduler.waitForOutput(/error: could not save the state/, 10_000);
+		await scheduler.waitForOutput(/error: could not save the state/);
 		// Its end was refused: as far as the saved state goes, the job is still running.
 		expect((await statusOf(sandbox)).running.map(run => run.id)).toEqual([id]);
 		rmSync(filler);

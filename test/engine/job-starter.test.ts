@@ -118,9 +118,9 @@ describe.each([
 		const started: StartResult = await starter.start({script: '/bin/sleep', args: ['30'], cwd: dir, env: {}, logFile: join(dir, 'sleep.log'), exitFile: join(dir, 'sleep.exit')});
 		if (started.type !== 'spawned') throw new Error(`not spawned: ${JSON.stringify(started)}`);
 		// The wrapper names itself once it runs, which may be just after the starter answers.
-		expect(await waitFor(() => findJobProcess(join(dir, 'sleep.exit')), 5000, 'the wrapper by its exit file')).toBe(started.pid);
+		expect(await waitFor(() => findJobProcess(join(dir, 'sleep.exit')), undefined, 'the wrapper by its exit file')).toBe(started.pid);
 		expect(started.pidStartTime).toBe(Number(readFileSync(`/proc/${started.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]));
-		const job = Number(await waitFor(() => readFileSync(`/proc/${started.pid}/task/${started.pid}/children`, 'utf8').trim() || undefined, 5000, 'the job'));
+		const job = Number(await waitFor(() => readFileSync(`/proc/${started.pid}/task/${started.pid}/children`, 'utf8').trim() || undefined, undefined, 'the job'));
 		process.kill(started.pid, 'SIGHUP');
 		process.kill(started.pid, 'SIGINT');
 		await new Promise(resolveWait => {
