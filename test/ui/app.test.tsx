@@ -62,6 +62,18 @@ describe('App', () => {
 		expect(app.lastFrame()).toMatch(/done 1\s+failed 0/);
 	});
 
+	test('keys that arrive together all reach the text field, as typed: none is lost to the one before', async () => {
+		app = await renderApp();
+		await app.waitForScreen('1 Workers');
+		await app.press('a');
+		await app.waitForScreen(/› Script/);
+		// Read in one go, nothing drawn in between: what a busy machine reads of keys typed while it was away.
+		app.pressAtOnce('.', '/', 'o', 'k', '.', 's', 'h', 'x', '\u007F');
+		await app.waitForScreen(/› Script\s+\.\/ok\.sh\s/);
+		app.pressAtOnce('\u007F', '\u007F', '\u007F', 'x', 't');
+		await app.waitForScreen(/› Script\s+\.\/okxt\s/);
+	});
+
 	test('a form refuses bad input with the command line\'s message and adds nothing', async () => {
 		app = await renderApp();
 		await app.waitForScreen('1 Workers');

@@ -23,6 +23,8 @@ type Harness<Driven> = {
 	frameCount(): number;
 	/** Writes keys, one write per entry, as a terminal would send them. */
 	press(...keys: string[]): Promise<void>;
+	/** Writes keys back to back, nothing run in between: what a busy machine reads of keys typed while it was away. */
+	pressAtOnce(...keys: string[]): void;
 	/** Waits until the screen shows `text` (or matches it). */
 	waitForScreen(text: string | RegExp, timeout?: number): Promise<void>;
 	waitForScreenWithout(text: string, timeout?: number): Promise<void>;
@@ -113,6 +115,9 @@ function mount<Driven>(driven: Driven, scheduler: Scheduler, quitting: QuitBehav
 				// A lone Esc is told from the start of an escape sequence only on the next turn of the event loop.
 				await new Promise(resolve => setTimeout(resolve, 15));
 			}
+		},
+		pressAtOnce(...sequence) {
+			for (const key of sequence) instance.stdin.write(key);
 		},
 		async waitForScreenWithout(text, timeout = defaultWaitMs) {
 			await waitFor(() => !lastFrame().includes(text), timeout, () => `the screen to stop showing ${JSON.stringify(text)}; it shows:\n${lastFrame()}`);
