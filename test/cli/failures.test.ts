@@ -142,15 +142,18 @@ describe('timeouts', () => {
 		sandbox.script('sleep.sh', '#!/bin/sh\nsleep "$1"\n');
 		await sandbox.run(['add-worker', '--skip-ssh-check', '--slots', '2', 'w1']);
 		const quick = await addJob(sandbox, ['--timeout', '20s', './sleep.sh', '0.2']);
-		const slow = await addJob(sandbox, ['--timeout', '3s', './sleep.sh', '600']);
-		await waitForStatus(sandbox, view => view.running.some(run => run.id === slow && run.pid !== undefined));
+		const slow = await addJob(sandbox, ['--timeout', '6s', './sleep.sh', '600']);
+		// Stopped as soon as the scheduler says the job started (its own output, not a status command that
+		// may take seconds on a busy machine): the timeout must still be ahead when the scheduler goes.
+		await scheduler.waitForOutput(new RegExp(`started job ${slow} `));
 		await scheduler.stop();
+		expect((await statusOf(sandbox)).running.map(run => run.id), 'the slow job still running when the scheduler stopped').toContain(slow);
 		await sandbox.startScheduler();
 		const runs = await waitUntilDone();
 		expect(runs.find(run => run.id === quick)).toMatchObject({outcome: 'succeeded'});
 		const slowRun = runs.find(run => run.id === slow)!;
 		expect(slowRun).toMatchObject({outcome: 'timed-out', signal: 'SIGTERM'});
-		expect(slowRun.endedAt - slowRun.startedAt).toBeGreaterThanOrEqual(3000);
+		expect(slowRun.endedAt - slowRun.startedAt).toBeGreaterThanOrEqual(6000);
 	});
 });
 
