@@ -39,6 +39,9 @@ type RefusalCase = {
 let sandbox: Sandbox;
 let queued: number[] = [];
 let finishedId: number;
+/** What every refusal must leave as it was. */
+let stateBeforeRefusals: string;
+let filesBeforeRefusals: Record<string, string>;
 
 const refusals: RefusalCase[] = [
 	// The script.
@@ -263,6 +266,8 @@ describe('bad input: one line, a non-zero exit, no change', () => {
 		const view = await waitForStatus(sandbox, current => current.queue.length === 2);
 		expect(view.scheduler.paused).toBe(true);
 		expect(view.running).toEqual([]);
+		stateBeforeRefusals = await stateNow();
+		filesBeforeRefusals = savedFiles();
 	});
 
 	afterAll(async () => {
@@ -273,20 +278,28 @@ describe('bad input: one line, a non-zero exit, no change', () => {
 		expect(refusals.length).toBeGreaterThanOrEqual(40);
 	});
 
-	for (const {args, error, input, defect} of refusals) {
-		const test = defect && process.env.KNOWN_DEFECTS !== 'fail' ? it.fails : it;
-		test(`refuses ${describeCase(args)}${defect ? ` (known defect: ${defect})` : ''}`, async () => {
-			const stateBefore = await stateNow();
-			const filesBefore = savedFiles();
-			const result = await sandbox.run(resolveIds(args), {input});
-			expectRefusal(result, error);
-			expect(await stateNow()).toBe(stateBefore);
-			expect(savedFiles()).toEqual(filesBefore);
-			expect(existsSync(join(sandbox.dir, 'pwned'))).toBe(false);
-			// Last, so that a known defect of this kind fails only here.
-			expect(result.stderr.slice(0, -1)).not.toMatch(rawControl);
-		});
-	}
+	// The refusals run a few at a time (each is a command line or two, mostly waiting for node to start):
+	// none may change anything, so each compares the state after it with the state before them all. Should
+	// one change it, those running beside it fail too; the last test below then names the state that changed.
+	describe.concurrent('each refusal', () => {
+		for (const {args, error, input, defect} of refusals) {
+			const test = defect && process.env.KNOWN_DEFECTS !== 'fail' ? it.fails : it;
+			test(`refuses ${describeCase(args)}${defect ? ` (known defect: ${defect})` : ''}`, async () => {
+				const result = await sandbox.run(resolveIds(args), {input});
+				expectRefusal(result, error);
+				expect(await stateNow()).toBe(stateBeforeRefusals);
+				expect(savedFiles()).toEqual(filesBeforeRefusals);
+				expect(existsSync(join(sandbox.dir, 'pwned'))).toBe(false);
+				// Last, so that a known defect of this kind fails only here.
+				expect(result.stderr.slice(0, -1)).not.toMatch(rawControl);
+			});
+		}
+	});
+
+	it('after all of them, the state is the one before them, byte for byte', async () => {
+		expect(await stateNow()).toBe(stateBeforeRefusals);
+		expect(savedFiles()).toEqual(filesBeforeRefusals);
+	});
 });
 
 /** Writes its argv, NUL after each argument, to argv.$JOB_ID. */

@@ -170,13 +170,15 @@ describe.skipIf(!mountCheck.ok)('a full disk', () => {
 
 	it('a job that ends while the disk is full is recorded once, with its true exit code, when there is room again', async () => {
 		const scheduler = await sandbox.startScheduler();
-		sandbox.script('job.sh', '#!/bin/sh\nsleep 1.5\nexit 7\n');
+		// It ends only once the disk is full (its directory is not on the full file system, only the data dir is).
+		sandbox.script('job.sh', '#!/bin/sh\nwhile [ ! -e release ]; do sleep 0.05; done\nexit 7\n');
 		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
 		// A long argument makes the run's journal line bigger than what is left of a page.
 		const id = await addJob(sandbox, ['./job.sh', 'x'.repeat(16 * 1024)]);
 		await waitForStatus(sandbox, view => view.running.some(run => run.id === id && run.pid !== undefined));
 		const filler = fillDisk();
-		await scheduler.waitForOutput(/error: could not save the state/, 10_000);
+		writeFileSync(join(sandbox.dir, 'release'), '');
+		await scheduler.waitForOutput(/error: could not save the state/);
 		// Its end was refused: as far as the saved state goes, the job is still running.
 		expect((await statusOf(sandbox)).running.map(run => run.id)).toEqual([id]);
 		rmSync(filler);

@@ -51,7 +51,7 @@ test('events --json prints the events of a short run, in order, and ends when th
 	await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
 	const first = await addJob(sandbox, ['./job.sh', '0']);
 	const second = await addJob(sandbox, ['./job.sh', '5']);
-	await waitFor(() => events.output().split('\n').filter(line => line.includes('"job-finished"')).length === 2, 15_000, 'both jobs to finish');
+	await waitFor(() => events.output().split('\n').filter(line => line.includes('"job-finished"')).length === 2, undefined, 'both jobs to finish');
 	await sandbox.run(['stop']);
 	const result = await events.child;
 	expect(result.exitCode).toBe(0);
@@ -70,7 +70,7 @@ test('events prints one line per event without --json; a killed scheduler is an 
 	const events = followEvents([]);
 	await untilFollowing(events.output, ' resumed\n');
 	await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
-	await waitFor(() => events.output().includes('added worker w1'), 10_000, 'the worker\'s event');
+	await waitFor(() => events.output().includes('added worker w1'), undefined, 'the worker\'s event');
 	expect(events.output()).toMatch(/\n\d{4}-\d\d-\d\dT[\d:.]+Z added worker w1 \(1 slot\)\n/);
 	scheduler.process.kill('SIGKILL');
 	const result = await events.child;

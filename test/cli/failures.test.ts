@@ -1,7 +1,7 @@
-import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
+import {readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {addJob, createSandbox, statusOf, waitFor, waitForStatus, type Sandbox, type StatusView} from '../helpers/jobdeck.js';
+import {addJob, createSandbox, eventIs, statusOf, waitFor, waitForStatus, type EventOf, type Sandbox, type StatusView} from '../helpers/jobdeck.js';
 
 // What jobdeck does when jobs fail: retries, timeouts, workers that cannot be
 // reached, and `jobdeck wait` for scripts, through a real headless scheduler.
@@ -75,7 +75,7 @@ describe('retries', () => {
 		let runs = await waitFor(async () => {
 			const all = (await history()).filter(run => run.id === id);
 			return all.length === 2 ? all : undefined;
-		}, 20_000, 'two attempts');
+		}, undefined, 'two attempts');
 		// A lower bound only: the delay may be longer on a busy machine, never shorter.
 		expect(runs[1]!.startedAt - runs[0]!.endedAt).toBeGreaterThanOrEqual(1500);
 		expect(runs[1]).toMatchObject({outcome: 'failed', attempt: 2});
@@ -86,22 +86,29 @@ describe('retries', () => {
 		runs = await waitFor(async () => {
 			const all = (await history()).filter(run => run.id === id);
 			return all.length === 4 ? all : undefined;
-		}, 20_000, 'two more attempts');
+		}, undefined, 'two more attempts');
 		expect(runs.slice(2).map(run => [run.attempt ?? 1, run.requeued])).toEqual([[1, 'retry'], [2, undefined]]);
 	});
 
 	it('a retry waiting for the scheduler survives a restart', async () => {
 		const scheduler = await sandbox.startScheduler();
-		sandbox.script('flaky.sh', failsAtFirst);
+		// Held until released, so that the queue can be paused first: then the retry waits however slow the stop is.
+		sandbox.script('flaky.sh', failsAtFirst.replace('#!/bin/sh\n', '#!/bin/sh\nwhile [ ! -e release ]; do sleep 0.05; done\n'));
 		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
-		const id = await addJob(sandbox, ['--retries', '2', '--retry-delay', '2s', './flaky.sh', '1', 'restart']);
-		await waitFor(async () => (await history()).some(run => run.id === id), 10_000, 'the first attempt');
+		const id = await addJob(sandbox, ['--retries', '2', '--retry-delay', '1s', './flaky.sh', '1', 'restart']);
+		await waitForStatus(sandbox, view => view.running.some(run => run.id === id));
+		expect(await sandbox.run(['pause'])).toMatchObject({exitCode: 0});
+		writeFileSync(join(sandbox.dir, 'release'), '');
+		await waitFor(async () => (await history()).some(run => run.id === id), undefined, 'the first attempt');
 		await scheduler.stop();
 		const saved = await statusOf(sandbox);
 		expect(saved.queue.map(job => [job.id, (job as {attempt?: number}).attempt])).toEqual([[id, 2]]);
 		await sandbox.startScheduler();
+		expect(await sandbox.run(['resume'])).toMatchObject({exitCode: 0});
 		const runs = (await waitUntilDone()).filter(run => run.id === id);
 		expect(runs.map(run => [run.attempt ?? 1, run.outcome])).toEqual([[1, 'failed'], [2, 'succeeded']]);
+		// The restarted scheduler kept the delay too (by its own record of the times).
+		expect(runs[1]!.startedAt - runs[0]!.endedAt).toBeGreaterThanOrEqual(1000);
 	});
 });
 
@@ -114,14 +121,14 @@ describe('timeouts', () => {
 		const runs = await waitFor(async () => {
 			const all = (await history()).filter(run => run.id === id);
 			return all.length === 2 ? all : undefined;
-		}, 20_000, 'two timed-out attempts');
+		}, undefined, 'two timed-out attempts');
 		for (const run of runs) {
 			expect(run).toMatchObject({outcome: 'timed-out', signal: 'SIGTERM', exitCode: null});
 			const took = run.endedAt - run.startedAt;
 			expect(took).toBeGreaterThanOrEqual(1000);
 			// The whole process group went, the background sleep too.
 			const child = Number(readFileSync(join(sandbox.dir, `child.${run.runId}`), 'utf8'));
-			await waitFor(() => !isRunning(child), 5000, `the sleep of JOB_ID ${run.runId} to end`);
+			await waitFor(() => !isRunning(child), undefined, `the sleep of JOB_ID ${run.runId} to end`);
 		}
 
 		expect(runs.map(run => run.requeued)).toEqual(['retry', undefined]);
@@ -135,15 +142,18 @@ describe('timeouts', () => {
 		sandbox.script('sleep.sh', '#!/bin/sh\nsleep "$1"\n');
 		await sandbox.run(['add-worker', '--skip-ssh-check', '--slots', '2', 'w1']);
 		const quick = await addJob(sandbox, ['--timeout', '20s', './sleep.sh', '0.2']);
-		const slow = await addJob(sandbox, ['--timeout', '3s', './sleep.sh', '600']);
-		await waitForStatus(sandbox, view => view.running.some(run => run.id === slow && run.pid !== undefined));
+		const slow = await addJob(sandbox, ['--timeout', '6s', './sleep.sh', '600']);
+		// Stopped as soon as the scheduler says the job started (its own output, not a status command that
+		// may take seconds on a busy machine): the timeout must still be ahead when the scheduler goes.
+		await scheduler.waitForOutput(new RegExp(`started job ${slow} `));
 		await scheduler.stop();
+		expect((await statusOf(sandbox)).running.map(run => run.id), 'the slow job still running when the scheduler stopped').toContain(slow);
 		await sandbox.startScheduler();
 		const runs = await waitUntilDone();
 		expect(runs.find(run => run.id === quick)).toMatchObject({outcome: 'succeeded'});
 		const slowRun = runs.find(run => run.id === slow)!;
 		expect(slowRun).toMatchObject({outcome: 'timed-out', signal: 'SIGTERM'});
-		expect(slowRun.endedAt - slowRun.startedAt).toBeGreaterThanOrEqual(3000);
+		expect(slowRun.endedAt - slowRun.startedAt).toBeGreaterThanOrEqual(6000);
 	});
 });
 
@@ -176,21 +186,45 @@ describe('unreachable workers', () => {
 		expect(view.workers.find(worker => worker.name === 'good')).toMatchObject({jobsFailed: 0, jobsDone: 12});
 	});
 
-	it('an offline worker added without the ssh check gets one job to prove itself, then waits longer; `enable` brings it back at once', async () => {
-		const scheduler = await sandbox.startScheduler(['--recheck-offline', '1s', '--offline-after', '2']);
+	it('an offline worker added without the ssh check gets one job to prove itself after each wait, the wait doubling each time', async () => {
+		const scheduler = await sandbox.startScheduler(['--json', '--recheck-offline', '1s', '--offline-after', '2']);
+		// Unreachable for its first three runs, then fine: two runs take it offline, the first job on probation fails, the second works.
+		sandbox.script('reach.sh', '#!/bin/sh\nruns=$(($(cat runs 2>/dev/null || echo 0) + 1))\necho $runs > runs\nif [ $runs -le 3 ]; then exit 255; fi\necho "$1" >> done.txt\n');
+		await sandbox.run(['add-worker', '--skip-ssh-check', 'bad']);
+		await sandbox.run(['add-job', '--each', './reach.sh', 'a', 'b']);
+		const runs = await waitUntilDone();
+		expect(readFileSync(join(sandbox.dir, 'done.txt'), 'utf8').trim().split('\n').sort()).toEqual(['a', 'b']);
+		expect(runs.map(run => [run.exitCode, run.requeued])).toEqual([[255, 'worker-unreachable'], [255, 'worker-unreachable'], [255, 'worker-unreachable'], [0, undefined], [0, undefined]]);
+
+		// What the scheduler recorded: offline for 1 s, one job on probation, which fails: offline for 2 s, one more job, which works.
+		const health = scheduler.events().filter(event => event.type === 'worker-offline' || event.type === 'worker-online');
+		expect(health.map(event => event.type === 'worker-online' ? event.how : `offline after ${event.runs}, wait ${event.nextCheckAt - event.at}`))
+			.toEqual(['offline after 2, wait 1000', 'probation', 'offline after 2, wait 2000', 'probation']);
+		const [firstOffline, firstProbation, secondOffline, secondProbation] = health;
+		expect(firstProbation!.at, 'the first probation came when due').toBeGreaterThanOrEqual((firstOffline as EventOf<'worker-offline'>).nextCheckAt);
+		expect(secondProbation!.at, 'the second probation came when due').toBeGreaterThanOrEqual((secondOffline as EventOf<'worker-offline'>).nextCheckAt);
+		// Each probation is one job: the third run starts after the first, the fourth after the second.
+		expect(runs[2]!.startedAt).toBeGreaterThanOrEqual(firstProbation!.at);
+		expect(runs[2]!.startedAt).toBeLessThan(secondOffline!.at);
+		expect(runs[3]!.startedAt).toBeGreaterThanOrEqual(secondProbation!.at);
+		expect((await statusOf(sandbox)).workers[0]).toMatchObject({state: 'idle', unreachableStreak: 0});
+	});
+
+	it('`enable` brings an offline worker back at once, long before its re-check', async () => {
+		// The first re-check would come in ten minutes: only `enable` can bring it back within this test.
+		const scheduler = await sandbox.startScheduler(['--json', '--recheck-offline', '10m', '--offline-after', '2']);
 		sandbox.script('reach.sh', reachScript);
 		await sandbox.run(['add-worker', '--skip-ssh-check', 'bad']);
 		await sandbox.run(['add-job', '--each', './reach.sh', 'a', 'b']);
-		await scheduler.waitForOutput(/worker bad is offline: 2 runs in a row/);
+		const offline = await scheduler.waitForEvents(events => events.find(eventIs('worker-offline', 'bad')), 'bad to go offline');
+		expect(offline.nextCheckAt - offline.at).toBe(600_000);
 		expect((await statusOf(sandbox)).workers[0]!.state).toBe('offline');
-		// After the first wait: one more job, which fails, and a doubled wait.
-		await scheduler.waitForOutput(/worker bad is back online: it gets one job to prove itself/, 5000);
-		await scheduler.waitForOutput(/worker bad is offline: 2 runs in a row ended with exit 255; next check in 2s/, 5000);
 
 		// A worker that is fine again: the user vouches for it, and the queue drains on it.
 		sandbox.script('reach.sh', reachScript.replace('= bad', '= nobody'));
 		expect(await sandbox.run(['enable', 'bad'])).toMatchObject({exitCode: 0});
-		await scheduler.waitForOutput(/worker bad is back online: enabled by hand/);
+		const online = await scheduler.waitForEvents(events => events.find(eventIs('worker-online', 'bad')), 'bad back online');
+		expect(online.how).toBe('enabled');
 		const runs = await waitUntilDone();
 		expect(readFileSync(join(sandbox.dir, 'done.txt'), 'utf8').trim().split('\n').sort()).toEqual(['a', 'b']);
 		expect(runs.filter(run => run.outcome === 'succeeded').length).toBe(2);
@@ -224,10 +258,12 @@ describe('wait', () => {
 		await sandbox.run(['add-worker', '--skip-ssh-check', '--slots', '2', 'w1']);
 		const ok = await addJob(sandbox, ['./job.sh', '0.5', '0']);
 		const bad = await addJob(sandbox, ['./job.sh', '0.3', '4']);
-		const started = Date.now();
 		expect(await sandbox.run(['wait', String(ok)])).toMatchObject({exitCode: 0, stdout: '', stderr: ''});
-		expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-		expect((await history()).find(run => run.id === ok)).toMatchObject({outcome: 'succeeded'});
+		const waitedUntil = Date.now();
+		// It returned once the job had ended (the scheduler's record of the end comes before), not before.
+		const okRun = (await history()).find(run => run.id === ok);
+		expect(okRun).toMatchObject({outcome: 'succeeded'});
+		expect(okRun!.endedAt).toBeLessThanOrEqual(waitedUntil);
 
 		const both = await sandbox.run(['wait', String(ok), String(bad)]);
 		expect(both.exitCode).toBe(1);
@@ -235,16 +271,17 @@ describe('wait', () => {
 	});
 
 	it('without ids, waits for everything queued and running, retries included', async () => {
-		await sandbox.startScheduler();
+		const scheduler = await sandbox.startScheduler();
 		sandbox.script('flaky.sh', failsAtFirst);
 		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
 		await sandbox.run(['pause']);
 		await sandbox.run(['add-job', '--retries', '2', '--each', './flaky.sh', '1']);
 		await sandbox.run(['add-job', '--retries', '1', './flaky.sh', '5', 'never']);
+		// Resume only once `wait` is connected, so that it sees the paused queue.
+		const connections = () => socketsOf(scheduler.process.pid!);
+		const before = connections();
 		const waiting = sandbox.run(['wait']);
-		await new Promise(resolveWait => {
-			setTimeout(resolveWait, 300);
-		});
+		await waitFor(() => connections() > before || undefined, undefined, () => `the wait client to connect (${connections()} sockets, ${before} before)`);
 		await sandbox.run(['resume']);
 		const result = await waiting;
 		expect(result.exitCode).toBe(1);
@@ -268,7 +305,7 @@ describe('wait', () => {
 		const connections = () => socketsOf(scheduler.process.pid!);
 		const before = connections();
 		const waiting = sandbox.run(['wait', String(id)]);
-		await waitFor(() => connections() > before || undefined, 10_000, 'the wait client to connect');
+		await waitFor(() => connections() > before || undefined, undefined, 'the wait client to connect');
 		await sandbox.run(['status']);
 		await scheduler.stop();
 		expect(await waiting).toMatchObject({exitCode: 1, stderr: 'jobdeck: the scheduler stopped before the jobs were done\n'});

@@ -150,7 +150,7 @@ describe('cancel', () => {
 		expect(finished.outcome).toBe('cancelled');
 		expect(finished.signal).toBe('SIGTERM');
 		expect(after.queue).toEqual([]);
-		await waitFor(() => !isAlive(childPid), 5000, 'the grandchild to die with its group');
+		await waitFor(() => !isAlive(childPid), undefined, 'the grandchild to die with its group');
 	});
 
 	it('sends SIGKILL once the grace runs out to a job that ignores SIGTERM', async () => {

@@ -80,7 +80,7 @@ describe('stop and start again', () => {
 		// While no scheduler runs, two jobs end.
 		writeFileSync(join(sandbox.dir, 'release.a'), '');
 		writeFileSync(join(sandbox.dir, 'release.b'), '');
-		await waitFor(() => pids.filter(pid => isAlive(pid)).length === 2, 5000, 'two jobs to end while the scheduler is down');
+		await waitFor(() => pids.filter(pid => isAlive(pid)).length === 2, undefined, 'two jobs to end while the scheduler is down');
 		const offline = await statusOf(sandbox);
 		expect(offline.scheduler.running).toBe(false);
 		expect(offline.running).toHaveLength(4);
@@ -116,7 +116,7 @@ describe('stop and start again', () => {
 		writeFileSync(statePath, JSON.stringify(state));
 
 		await sandbox.startScheduler();
-		const after = await waitForStatus(sandbox, view => view.finished.some(run => run.id === id), 5000);
+		const after = await waitForStatus(sandbox, view => view.finished.some(run => run.id === id));
 		expect(after.finished[0]).toMatchObject({id, exitCode: 4, outcome: 'failed'});
 	});
 });

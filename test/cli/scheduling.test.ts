@@ -78,7 +78,7 @@ describe('tags and needs', () => {
 		waiting.stderr.on('data', (chunk: string) => {
 			stderr += chunk;
 		});
-		await waitFor(() => stderr.includes('\n'), 10_000, 'the note of wait');
+		await waitFor(() => stderr.includes('\n'), undefined, 'the note of wait');
 		expect(stderr).toBe(`jobdeck: note: job ${id} waits: needs gpu: no worker has it\n`);
 		await ok(['add-worker', '--skip-ssh-check', '--tag', 'gpu', 'w2']);
 		expect((await waiting).exitCode).toBe(0);

@@ -36,7 +36,7 @@ async function startWithUmask000(): Promise<number> {
 	child.all?.on('data', (chunk: string) => {
 		output += chunk;
 	});
-	await waitFor(() => output.includes('scheduler running on'), 10_000, `the scheduler to start; it printed: ${output}`);
+	await waitFor(() => output.includes('scheduler running on'), undefined, () => `the scheduler to start; it printed: ${output}`);
 	const pid = child.pid!;
 	// exec: the shell became the scheduler, with the umask it set.
 	expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^Umask:\s+0000$/m);

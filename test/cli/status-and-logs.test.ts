@@ -114,7 +114,7 @@ describe('logs', () => {
 		const id = await addJob(sandbox, ['./chatty.sh']);
 		const {running} = await waitForStatus(sandbox, view => view.running.some(run => run.pid !== undefined));
 		const total = size + 'END\n'.length;
-		await waitFor(() => statSync(running[0]!.logFile).size === total, 20_000, 'the whole log written');
+		await waitFor(() => statSync(running[0]!.logFile).size === total, undefined, 'the whole log written');
 
 		const follow = spawn('node', [cliPath, 'logs', '-f', String(id)], {cwd: sandbox.dir, env: {...process.env, JOBDECK_DATA_DIR: sandbox.dataDir}, stdio: ['ignore', 'pipe', 'pipe']});
 		const exited = new Promise<number | null>(resolve => {
@@ -124,7 +124,7 @@ describe('logs', () => {
 		follow.stdout.pause();
 		const bytesReadByIt = (): number => Number(/rchar: (\d+)/.exec(readFileSync(`/proc/${follow.pid}/io`, 'utf8'))![1]);
 		const bytesWrittenByIt = (): number => Number(/wchar: (\d+)/.exec(readFileSync(`/proc/${follow.pid}/io`, 'utf8'))![1]);
-		await waitFor(() => bytesWrittenByIt() >= 64 * 1024, 10_000, 'logs -f to fill the pipe');
+		await waitFor(() => bytesWrittenByIt() >= 64 * 1024, undefined, 'logs -f to fill the pipe');
 		await new Promise(resolve => {
 			setTimeout(resolve, 2000);
 		});
@@ -151,7 +151,7 @@ describe('logs', () => {
 		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
 		const id = await addJob(sandbox, ['./chatty.sh']);
 		const {running} = await waitForStatus(sandbox, view => view.running.some(run => run.pid !== undefined));
-		await waitFor(() => statSync(running[0]!.logFile).size === 8_000_000, 20_000, 'the whole log written');
+		await waitFor(() => statSync(running[0]!.logFile).size === 8_000_000, undefined, 'the whole log written');
 		for (const follow of [[], ['-f']]) {
 			// The first line, then head exits and closes the pipe (a shell pipeline: that is the case to see).
 			const result = await execa('bash', ['-c', `set -o pipefail; node "$0" logs ${follow.join(' ')} ${id} | head -1`, cliPath], {cwd: sandbox.dir, env: {JOBDECK_DATA_DIR: sandbox.dataDir}, reject: false, timeout: 20_000});

@@ -2,7 +2,7 @@ import {readFileSync, writeFileSync} from 'node:fs';
 import {createConnection, type Socket} from 'node:net';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {addJob, createSandbox, isAlive, statusOf, waitFor, waitForStatus, type Sandbox, type SchedulerProcess} from '../helpers/jobdeck.js';
+import {addJob, createSandbox, defaultWaitMs, isAlive, statusOf, waitFor, waitForStatus, type Sandbox, type SchedulerProcess} from '../helpers/jobdeck.js';
 
 // The control socket from a client that does not play by the rules: garbage,
 // giant lines, wrong types, clients that never write, never read, or vanish
@@ -50,7 +50,7 @@ async function connect(): Promise<Connection> {
 	});
 	return {
 		socket,
-		async next(timeoutMs = 5000) {
+		async next(timeoutMs = defaultWaitMs) {
 			await waitFor(() => lines.length > 0, timeoutMs, 'a line from the scheduler');
 			return JSON.parse(lines.shift()!) as Record<string, any>;
 		},
@@ -80,13 +80,11 @@ function memoryOf(pid: number): {rss: number; peak: number} {
 	return {rss: field('VmRSS'), peak: field('VmHWM')};
 }
 
-/** The scheduler answers another client, through the command line, promptly. */
+/** The scheduler answers another client, through the command line (which gives up after a minute: a scheduler that hangs fails it). */
 async function expectServing(): Promise<void> {
-	const started = Date.now();
 	const result = await sandbox.run(['status', '--json']);
 	expect(result.exitCode, result.stderr).toBe(0);
 	expect(JSON.parse(result.stdout).scheduler.running).toBe(true);
-	expect(Date.now() - started).toBeLessThan(5000);
 }
 
 beforeAll(async () => {
@@ -269,7 +267,7 @@ describe('clients that misbehave', () => {
 		await Promise.all([silent.closed, halfway.closed, raw.closed].map(async closed => Promise.race([
 			closed,
 			new Promise((_resolve, reject) => {
-				setTimeout(() => reject(new Error('an idle connection was not closed')), idleMs + 4000);
+				setTimeout(() => reject(new Error('an idle connection was not closed')), idleMs + 30_000);
 			}),
 		])));
 	});
@@ -374,16 +372,16 @@ describe('clients that misbehave', () => {
 		const batches = 12;
 		for (let batch = 0; batch < batches; batch++) {
 			driver.write(request(batch, 'addJobs', [jobs]));
-			const added = await driver.next(20_000);
+			const added = await driver.next(defaultWaitMs);
 			expect(added.error).toBeUndefined();
 			driver.write(request(batch, 'removeJobs', [{ids: added.result.map((job: {id: number}) => job.id)}]));
-			expect((await driver.next(20_000)).error).toBeUndefined();
+			expect((await driver.next(defaultWaitMs)).error).toBeUndefined();
 		}
 
 		driver.socket.destroy();
 		stalled.socket.resume();
 		await Promise.race([stalled.closed, new Promise((_resolve, reject) => {
-			setTimeout(() => reject(new Error('the stalled subscriber is still connected')), 10_000);
+			setTimeout(() => reject(new Error('the stalled subscriber is still connected')), 30_000);
 		})]);
 		// What reached it before it was dropped (what the kernel buffered), not the 24 MB of events.
 		expect(received - before).toBeLessThan(maxUnread);
@@ -407,7 +405,7 @@ describe('cancelJobs over the socket', () => {
 			await new Promise(resolve => socket.once('connect', resolve));
 			// What SchedulerClient.cancelJobs(ids) sends: [ids, undefined] becomes [ids, null].
 			socket.write(JSON.stringify({v: 2, id: 1, method: 'cancelJobs', params: [[id], undefined]}) + '\n');
-			await waitFor(() => readFileSync(logFile, 'utf8').includes('got TERM'), 5000, 'SIGTERM');
+			await waitFor(() => readFileSync(logFile, 'utf8').includes('got TERM'), undefined, 'SIGTERM');
 			await new Promise(resolve => {
 				setTimeout(resolve, 1500);
 			});

@@ -93,7 +93,7 @@ test('detaching from the embedded UI keeps the scheduler in the background: runn
 	expect(isAlive(pid)).toBe(true);
 	expect((await statusOf(sandbox)).running).toHaveLength(3);
 
-	const status = await waitForStatus(sandbox, current => current.finished.length === 3, 20_000);
+	const status = await waitForStatus(sandbox, current => current.finished.length === 3);
 	expect(status.finished.map(run => [run.id, run.exitCode, run.outcome]).sort()).toEqual([[1, 0, 'succeeded'], [2, 3, 'failed'], [3, 9, 'failed']]);
 	expect(status.queue).toHaveLength(0);
 	// Each run is in the history once: none was run twice, none lost.

@@ -120,7 +120,8 @@ describe.each(slowDiskRuns)('chaos, disk writes delayed by up to %i ms', diskMs 
 
 	it(`survives 25+ SIGKILLs of the scheduler while ${jobCount} jobs run: no duplicate, no loss, true exit codes`, async () => {
 		const wallStart = Date.now();
-		const chaosBudgetMs = 50_000;
+		// Only a guard against a hang: the kills go on until their target, however slow the machine is at starting schedulers.
+		const chaosBudgetMs = 240_000;
 		const targetKills = 25;
 		sandbox.script('job.sh', chaosJob);
 
@@ -154,7 +155,9 @@ describe.each(slowDiskRuns)('chaos, disk writes delayed by up to %i ms', diskMs 
 		let kills = 0;
 		let killsBeforeAnswer = 0;
 		const schedulerPids: number[] = [];
-		while (Date.now() - wallStart < chaosBudgetMs && !allDone()) {
+		// Once every batch is in and the kills reach their target, the chaos is done: the last scheduler finishes the work.
+		// (Killing on until every job has run made the kill count depend on the machine's speed, and the test long.)
+		while (Date.now() - wallStart < chaosBudgetMs && !allDone() && !(batchesAdded === batches.length && kills >= targetKills)) {
 			// Two cycles in five (once every job is in) kill a scheduler that may not have answered yet: mid-start, lock take-over, adoption.
 			if (batchesAdded === batches.length && random() < 0.4) {
 				const child = execa('node', [cliPath, 'start', '--headless', '--data-dir', sandbox.dataDir, '--log-dir', sandbox.logDir], {
@@ -201,7 +204,7 @@ describe.each(slowDiskRuns)('chaos, disk writes delayed by up to %i ms', diskMs 
 		// The last scheduler is left alone to finish everything, then stopped cleanly.
 		const final = await startScheduler();
 		schedulerPids.push(final.process.pid!);
-		await waitForStatus(sandbox, view => view.queue.length === 0 && view.running.length === 0, 60_000);
+		await waitForStatus(sandbox, view => view.queue.length === 0 && view.running.length === 0, 120_000);
 		await final.stop();
 		expect(final.process.exitCode).toBe(0);
 
@@ -229,7 +232,7 @@ describe.each(slowDiskRuns)('chaos, disk writes delayed by up to %i ms', diskMs 
 		expect(jobProcessesIn(sandbox)).toEqual([]);
 		expect(existsSync(join(sandbox.dataDir, 'scheduler.lock'))).toBe(false);
 		expect(existsSync(join(sandbox.dataDir, 'control.sock'))).toBe(false);
-	}, 150_000);
+	}, 420_000);
 });
 
 describe('many clients at once', () => {

@@ -51,7 +51,7 @@ test('add a worker and a job with the keyboard, read the output, quit back to th
 	expect(screen).toMatch(/5 Output #1 node01/);
 	await terminal.waitFor(/after the clear/);
 	await terminal.press('4');
-	await terminal.waitFor(/✓ exit 0/, 15_000);
+	await terminal.waitFor(/✓ exit 0/);
 	expect(terminal.capture()).toMatch(/1 Workers/);
 
 	await terminal.press('q');

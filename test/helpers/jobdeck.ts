@@ -2,6 +2,7 @@ import {chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, wr
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {execa, type ResultPromise} from 'execa';
+import type {SchedulerEvent} from '../../source/core/scheduler.js';
 
 // Test helpers that drive the real thing: the built `jobdeck` command line
 // (dist/jobdeck.cjs, built by `npm test` before vitest runs) and a real headless
@@ -31,8 +32,19 @@ export type SchedulerProcess = {
 	output(): string;
 	/** Resolves when the scheduler's output has a line matching `pattern`. */
 	waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
+	/** With `--json`: the events printed so far, each with the `at` the scheduler gave it. */
+	events(): SchedulerEvent[];
+	/** With `--json`: resolves with the events printed so far once `predicate` holds for them. */
+	waitForEvents<T>(predicate: (events: SchedulerEvent[]) => T | undefined | false, what: string, timeoutMs?: number): Promise<T>;
 	stop(): Promise<void>;
 };
+
+export type EventOf<T extends SchedulerEvent['type']> = Extract<SchedulerEvent, {type: T}>;
+
+/** A type guard for `events().find(…)`: an event of this type, about the worker `name` when one is given. */
+export function eventIs<T extends SchedulerEvent['type']>(type: T, name?: string): (event: SchedulerEvent) => event is EventOf<T> {
+	return (event): event is EventOf<T> => event.type === type && (name === undefined || ('name' in event && event.name === name));
+}
 
 export function createSandbox(prefix = 'jobdeck-test-'): Sandbox {
 	const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -74,8 +86,14 @@ export function createSandbox(prefix = 'jobdeck-test-'): Sandbox {
 			const scheduler: SchedulerProcess = {
 				process: child,
 				output: () => output,
-				async waitForOutput(pattern, timeoutMs = 10_000) {
-					return waitFor(() => output.split('\n').find(line => pattern.test(line)), timeoutMs, `scheduler output matching ${pattern}; got:\n${output}`);
+				async waitForOutput(pattern, timeoutMs = defaultWaitMs) {
+					return waitFor(() => output.split('\n').find(line => pattern.test(line)), timeoutMs, () => `scheduler output matching ${pattern}; got:\n${output}`);
+				},
+				events() {
+					return output.split('\n').filter(line => line.startsWith('{')).map(line => JSON.parse(line) as SchedulerEvent);
+				},
+				async waitForEvents(predicate, what, timeoutMs = defaultWaitMs) {
+					return waitFor(() => predicate(scheduler.events()), timeoutMs, () => `${what}; the scheduler printed:\n${output}`);
 				},
 				async stop() {
 					if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -101,13 +119,24 @@ export function createSandbox(prefix = 'jobdeck-test-'): Sandbox {
 	};
 }
 
-/** Polls `probe` until it returns something other than undefined/false. */
-export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+/**
+ * How long a wait for something that takes a moment may last: room for a
+ * machine ten times slower than a slow day here. A wait that needs longer
+ * (a whole batch of jobs) says so with its own deadline.
+ */
+export const defaultWaitMs = 30_000;
+
+/**
+ * Polls `probe` until it returns something other than undefined/false. When
+ * the deadline passes, the error says what was waited for and, `what` being
+ * a function, what was seen last (it is called then, not before).
+ */
+export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = defaultWaitMs, what: string | (() => string) = 'condition'): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const value = await probe();
 		if (value !== undefined && value !== false) return value;
-		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
 		await new Promise(resolveWait => {
 			setTimeout(resolveWait, 25);
 		});
@@ -150,7 +179,7 @@ export async function statusOf(sandbox: Sandbox): Promise<StatusView> {
 }
 
 /** Polls `status --json` until `predicate` holds, and returns that status. */
-export async function waitForStatus(sandbox: Sandbox, predicate: (status: StatusView) => boolean, timeoutMs = 20_000): Promise<StatusView> {
+export async function waitForStatus(sandbox: Sandbox, predicate: (status: StatusView) => boolean, timeoutMs = defaultWaitMs): Promise<StatusView> {
 	let last: StatusView | undefined;
 	try {
 		return await waitFor(async () => {

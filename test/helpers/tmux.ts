@@ -1,4 +1,5 @@
 import {execFileSync} from 'node:child_process';
+import {defaultWaitMs} from './jobdeck.js';
 
 // Drives a program in a real terminal: a tmux server of its own (-L), one
 // session, keys in, screen text out. Polls the screen rather than sleeping.
@@ -54,7 +55,7 @@ function driveWindow(tmux: (...args: string[]) => string, target: string): TmuxS
 		capture({colours = false} = {}) {
 			return tmux('capture-pane', '-t', target, '-p', ...(colours ? ['-e'] : []));
 		},
-		async waitFor(pattern, timeoutMs = 10_000) {
+		async waitFor(pattern, timeoutMs = defaultWaitMs) {
 			const deadline = Date.now() + timeoutMs;
 			let screen = '';
 			while (Date.now() < deadline) {

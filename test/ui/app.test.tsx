@@ -26,6 +26,23 @@ async function addJobByKeys(harness: AppHarness, script: string, args = ''): Pro
 	await harness.press(keys.enter);
 }
 
+/** Waits until `quietMs` pass with no new frame (30 s at most), and returns the frame count then. */
+async function framesOnceQuiet(harness: AppHarness, quietMs: number): Promise<number> {
+	const deadline = Date.now() + 30_000;
+	let frames = harness.frameCount();
+	let since = Date.now();
+	while (Date.now() - since < quietMs) {
+		if (Date.now() > deadline) throw new Error(`the screen kept redrawing for 30 s (${harness.frameCount()} frames); it shows:\n${harness.lastFrame()}`);
+		await new Promise(resolve => setTimeout(resolve, 50));
+		if (harness.frameCount() !== frames) {
+			frames = harness.frameCount();
+			since = Date.now();
+		}
+	}
+
+	return frames;
+}
+
 describe('App', () => {
 	test('adds a worker and a job through the forms, and shows the job\'s output', async () => {
 		app = await renderApp();
@@ -43,6 +60,18 @@ describe('App', () => {
 		expect(app.lastFrame()).not.toContain('pwned');
 		expect(app.lastFrame()).not.toContain('\u001B');
 		expect(app.lastFrame()).toMatch(/done 1\s+failed 0/);
+	});
+
+	test('keys that arrive together all reach the text field, as typed: none is lost to the one before', async () => {
+		app = await renderApp();
+		await app.waitForScreen('1 Workers');
+		await app.press('a');
+		await app.waitForScreen(/› Script/);
+		// Read in one go, nothing drawn in between: what a busy machine reads of keys typed while it was away.
+		app.pressAtOnce('.', '/', 'o', 'k', '.', 's', 'h', 'x', '\u007F');
+		await app.waitForScreen(/› Script\s+\.\/ok\.sh\s/);
+		app.pressAtOnce('\u007F', '\u007F', '\u007F', 'x', 't');
+		await app.waitForScreen(/› Script\s+\.\/okxt\s/);
 	});
 
 	test('a form refuses bad input with the command line\'s message and adds nothing', async () => {
@@ -91,8 +120,10 @@ describe('App', () => {
 		app = await renderApp();
 		await app.engine.addWorkers({workers: [{name: 'node01'}], skipSshCheck: true});
 		await app.waitForScreen('node01');
-		await new Promise(resolve => setTimeout(resolve, 300));
-		const frames = app.frameCount();
+		// Settled: the engine's events about the new worker have all been drawn (on a busy machine the
+		// last may come well after the first) once a whole second passes without a frame.
+		const frames = await framesOnceQuiet(app, 1000);
+		// Then nothing more, though time passes: 2.5 s would see a clock ticking each second twice.
 		await new Promise(resolve => setTimeout(resolve, 2500));
 		expect(app.frameCount()).toBe(frames);
 
@@ -100,8 +131,9 @@ describe('App', () => {
 		await app.engine.addJobs([{script, args: [], cwd: app.dir}]);
 		await app.waitForScreen(/Output #1 node01 running [01]s/);
 		// No event, no keypress: only the time passing redraws the screen.
-		await app.waitForScreen(/Output #1 node01 running 3s/, 6000);
-		expect(app.lastFrame()).toMatch(/#1 +node01 +[34]s/);
+		await app.waitForScreen(/Output #1 node01 running 3s/);
+		// The Running pane's clock advances too (a busy machine may draw it a second later).
+		await app.waitForScreen(/#1 +node01 +([3-9]|\d\d)s/);
 	});
 
 	test('c cancels the selected running job after asking', async () => {
@@ -120,7 +152,7 @@ describe('App', () => {
 		await app.waitForScreen('Cancel job #1?');
 		await app.press('y');
 		await app.waitForScreen('cancelling job #1');
-		await app.waitForScreen('⊘ SIGTERM', 15_000);
+		await app.waitForScreen('⊘ SIGTERM');
 		await app.waitForScreen(/failed 1/);
 	});
 
@@ -137,8 +169,8 @@ describe('App', () => {
 		await app.press('d');
 		await app.waitForScreen('[k] kill them');
 		await app.press('k');
-		await app.waitForScreen('none yet: w adds workers', 15_000);
-		await app.waitForScreen('⊘ SIGTERM', 15_000);
+		await app.waitForScreen('none yet: w adds workers');
+		await app.waitForScreen('⊘ SIGTERM');
 	});
 
 	test('p pauses and resumes, D drains, r re-queues a finished job', async () => {
@@ -235,7 +267,7 @@ describe('App', () => {
 		await app.press(keys.ctrlC);
 		await app.waitForScreen('Quit jobdeck?');
 		await app.press('y');
-		await expect.poll(() => app!.quit.mock.calls.length).toBe(1);
+		await expect.poll(() => app!.quit.mock.calls.length, {timeout: 30_000}).toBe(1);
 	});
 
 	test('fits 80x24 and uses 200x50 with three columns', async () => {

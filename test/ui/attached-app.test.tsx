@@ -39,7 +39,7 @@ test('adds a worker and a job with the keyboard through the socket; quitting lea
 	await app.waitForScreen('Quit this screen?');
 	await app.waitForScreen('The scheduler keeps running');
 	await app.press('y');
-	await expect.poll(() => app!.quit.mock.calls.length).toBe(1);
+	await expect.poll(() => app!.quit.mock.calls.length, {timeout: 30_000}).toBe(1);
 	await app.cleanup();
 	app = undefined;
 

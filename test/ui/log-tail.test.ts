@@ -27,10 +27,10 @@ describe('LogTail', () => {
 		const path = join(dir, 'job.txt');
 		writeFileSync(path, 'one\ntwo\n');
 		const tail = open(path);
-		await vi.waitFor(() => expect(tail.lines).toEqual(['one', 'two']));
+		await vi.waitFor(() => expect(tail.lines).toEqual(['one', 'two']), {timeout: 30_000, interval: 20});
 		const before = tail.bytesRead;
 		appendFileSync(path, 'three\n');
-		await vi.waitFor(() => expect(tail.lines).toEqual(['one', 'two', 'three']), {timeout: 500});
+		await vi.waitFor(() => expect(tail.lines).toEqual(['one', 'two', 'three']), {timeout: 30_000, interval: 20});
 		expect(tail.bytesRead - before).toBe('three\n'.length);
 	});
 
@@ -44,7 +44,7 @@ describe('LogTail', () => {
 			await new Promise(resolve => setTimeout(resolve, 20));
 		}
 
-		await vi.waitFor(() => expect(tail.lines.at(-1)).toBe('line 4'), {timeout: 1000});
+		await vi.waitFor(() => expect(tail.lines.at(-1)).toBe('line 4'), {timeout: 30_000, interval: 20});
 		expect(tail.lines).toHaveLength(5);
 	});
 
@@ -61,7 +61,7 @@ describe('LogTail', () => {
 		}
 
 		// chokidar's change events alone showed 'line 0' only, until the next write.
-		await vi.waitFor(() => expect(tail.lines).toEqual(['line 0', 'line 1', 'line 2']), {timeout: 2000});
+		await vi.waitFor(() => expect(tail.lines).toEqual(['line 0', 'line 1', 'line 2']), {timeout: 20_000, interval: 20});
 	});
 
 	test('a file that does not exist yet is picked up when it appears', async () => {
@@ -70,26 +70,26 @@ describe('LogTail', () => {
 		await tail.refresh();
 		expect(tail.lines).toEqual([]);
 		writeFileSync(path, 'hello\n');
-		await vi.waitFor(() => expect(tail.lines).toEqual(['hello']), {timeout: 2000});
+		await vi.waitFor(() => expect(tail.lines).toEqual(['hello']), {timeout: 30_000, interval: 20});
 	});
 
 	test('shows a line still being written, then completes it', async () => {
 		const path = join(dir, 'job.txt');
 		writeFileSync(path, 'progress: 10');
 		const tail = open(path);
-		await vi.waitFor(() => expect(tail.lines).toEqual(['progress: 10']));
+		await vi.waitFor(() => expect(tail.lines).toEqual(['progress: 10']), {timeout: 30_000, interval: 20});
 		appendFileSync(path, '0%\n');
-		await vi.waitFor(() => expect(tail.lines).toEqual(['progress: 100%']));
+		await vi.waitFor(() => expect(tail.lines).toEqual(['progress: 100%']), {timeout: 30_000, interval: 20});
 	});
 
 	test('after truncation it starts again from the beginning', async () => {
 		const path = join(dir, 'job.txt');
 		writeFileSync(path, 'old line 1\nold line 2\n');
 		const tail = open(path);
-		await vi.waitFor(() => expect(tail.lines).toHaveLength(2));
+		await vi.waitFor(() => expect(tail.lines).toHaveLength(2), {timeout: 30_000, interval: 20});
 		truncateSync(path, 0);
 		appendFileSync(path, 'new\n');
-		await vi.waitFor(() => expect(tail.lines.at(-1)).toBe('new'));
+		await vi.waitFor(() => expect(tail.lines.at(-1)).toBe('new'), {timeout: 30_000, interval: 20});
 		expect(tail.lines).toContain('(the log was truncated or replaced)');
 	});
 
@@ -100,10 +100,9 @@ describe('LogTail', () => {
 		ftruncateSync(fd, 1024 ** 3);
 		writeSync(fd, '\nsecond to last\nthe end\n', 1024 ** 3);
 		closeSync(fd);
-		const started = performance.now();
 		const tail = open(path);
-		await vi.waitFor(() => expect(tail.lines.at(-1)).toBe('the end'));
-		expect(performance.now() - started).toBeLessThan(1000);
+		await vi.waitFor(() => expect(tail.lines.at(-1)).toBe('the end'), {timeout: 30_000, interval: 20});
+		// What it read, not how long it took (a busy machine is slow at everything): the last 64 KiB only.
 		expect(tail.bytesRead).toBeLessThanOrEqual(64 * 1024 + 64);
 		expect(tail.lines.at(-2)).toBe('second to last');
 	});
@@ -112,9 +111,9 @@ describe('LogTail', () => {
 		const path = join(dir, 'job.txt');
 		writeFileSync(path, 'start\n');
 		const tail = open(path, {initialBytes: 1024});
-		await vi.waitFor(() => expect(tail.lines).toEqual(['start']));
+		await vi.waitFor(() => expect(tail.lines).toEqual(['start']), {timeout: 30_000, interval: 20});
 		appendFileSync(path, 'x'.repeat(99) + '\n'.repeat(1) + `${'y'.repeat(99)}\n`.repeat(1000) + 'last\n');
-		await vi.waitFor(() => expect(tail.lines.at(-1)).toBe('last'));
+		await vi.waitFor(() => expect(tail.lines.at(-1)).toBe('last'), {timeout: 30_000, interval: 20});
 		expect(tail.bytesRead).toBeLessThan(4 * 1024);
 		expect(tail.lines.some(line => line.includes('skipped'))).toBe(true);
 	});
@@ -123,7 +122,7 @@ describe('LogTail', () => {
 		const path = join(dir, 'job.txt');
 		writeFileSync(path, Array.from({length: 100}, (_, index) => `line ${index}`).join('\n') + '\n');
 		const tail = open(path, {maxLines: 10});
-		await vi.waitFor(() => expect(tail.lines.at(-1)).toBe('line 99'));
+		await vi.waitFor(() => expect(tail.lines.at(-1)).toBe('line 99'), {timeout: 30_000, interval: 20});
 		expect(tail.lines).toHaveLength(10);
 		expect(tail.firstLineNumber).toBe(90);
 	});
@@ -132,7 +131,7 @@ describe('LogTail', () => {
 		const path = join(dir, 'job.txt');
 		writeFileSync(path, '\u001B[2J\u001B]0;title\u0007\u001B[Hhello\n');
 		const tail = open(path);
-		await vi.waitFor(() => expect(tail.lines).toEqual(['hello']));
+		await vi.waitFor(() => expect(tail.lines).toEqual(['hello']), {timeout: 30_000, interval: 20});
 	});
 });
 

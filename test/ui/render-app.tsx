@@ -2,13 +2,14 @@ import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {render} from 'ink-testing-library';
-import {expect, vi} from 'vitest';
+import {act} from 'react';
+import {vi} from 'vitest';
 import {attachToScheduler} from '../../source/control/reconnecting-client.js';
 import type {Scheduler} from '../../source/core/scheduler.js';
 import {Engine} from '../../source/engine/engine.js';
 import {App} from '../../source/ui/app.js';
 import type {QuitBehaviour} from '../../source/ui/state/ui-state.js';
-import type {Sandbox} from '../helpers/jobdeck.js';
+import {defaultWaitMs, waitFor, type Sandbox} from '../helpers/jobdeck.js';
 
 // The real <App> on a real engine in a temporary directory, or attached over
 // the control socket to a real scheduler process: no mocks. The fake stdout
@@ -22,6 +23,8 @@ type Harness<Driven> = {
 	frameCount(): number;
 	/** Writes keys, one write per entry, as a terminal would send them. */
 	press(...keys: string[]): Promise<void>;
+	/** Writes keys back to back, nothing run in between: what a busy machine reads of keys typed while it was away. */
+	pressAtOnce(...keys: string[]): void;
 	/** Waits until the screen shows `text` (or matches it). */
 	waitForScreen(text: string | RegExp, timeout?: number): Promise<void>;
 	waitForScreenWithout(text: string, timeout?: number): Promise<void>;
@@ -68,6 +71,21 @@ export async function renderAttachedApp(sandbox: Sandbox, size = {columns: 120, 
 	});
 }
 
+/**
+ * Runs `work` in React's act(), declaring an act environment only meanwhile: outside it, the
+ * engine's own updates to the screen are not the test's doing and must not be warned about.
+ */
+async function inAct(work: () => Promise<void>): Promise<void> {
+	const global = globalThis as {IS_REACT_ACT_ENVIRONMENT?: boolean};
+	const before = global.IS_REACT_ACT_ENVIRONMENT;
+	global.IS_REACT_ACT_ENVIRONMENT = true;
+	try {
+		await act(work);
+	} finally {
+		global.IS_REACT_ACT_ENVIRONMENT = before;
+	}
+}
+
 function mount<Driven>(driven: Driven, scheduler: Scheduler, quitting: QuitBehaviour, dir: string, size: {columns: number; rows: number}, end: () => Promise<void>): Harness<Driven> {
 	const quit = vi.fn();
 	const tree = <App scheduler={scheduler} onQuit={quit} quitting={quitting} size={size} cwd={dir} theme={{}} />;
@@ -84,30 +102,29 @@ function mount<Driven>(driven: Driven, scheduler: Scheduler, quitting: QuitBehav
 		frameCount: () => instance.frames.length,
 		async press(...sequence) {
 			for (const key of sequence) {
-				instance.stdin.write(key);
-				await new Promise(resolve => setTimeout(resolve, 15));
-				// Under vitest, React runs the effects of a keypress's render (a newly focused text
-				// field subscribing to input) only when the next update starts, so the next key would
-				// reach the old field. An update from here flushes them first, as time does in a terminal.
+				// A text field subscribes to keys in an effect, which React runs some time after the
+				// render that focused it: a key in between is lost. That render may have come on its own
+				// (a form's error arriving from the engine, which the test just saw on the screen), and on
+				// a busy machine its effects may still be pending: an update from here flushes them first.
 				instance.rerender(tree);
+				// act(): the key's own updates, their render and its effects (a text field taking the new
+				// value into its input handler) are all done before the next key, however busy the machine.
+				await inAct(async () => {
+					instance.stdin.write(key);
+				});
+				// A lone Esc is told from the start of an escape sequence only on the next turn of the event loop.
+				await new Promise(resolve => setTimeout(resolve, 15));
 			}
 		},
-		async waitForScreenWithout(text, timeout = 5000) {
-			await vi.waitFor(
-				() => {
-					expect(lastFrame()).not.toContain(text);
-				},
-				{timeout, interval: 20},
-			);
+		pressAtOnce(...sequence) {
+			for (const key of sequence) instance.stdin.write(key);
 		},
-		async waitForScreen(text, timeout = 5000) {
-			await vi.waitFor(
-				() => {
-					if (typeof text === 'string') expect(lastFrame()).toContain(text);
-					else expect(lastFrame()).toMatch(text);
-				},
-				{timeout, interval: 20},
-			);
+		async waitForScreenWithout(text, timeout = defaultWaitMs) {
+			await waitFor(() => !lastFrame().includes(text), timeout, () => `the screen to stop showing ${JSON.stringify(text)}; it shows:\n${lastFrame()}`);
+		},
+		async waitForScreen(text, timeout = defaultWaitMs) {
+			const shows = () => (typeof text === 'string' ? lastFrame().includes(text) : text.test(lastFrame()));
+			await waitFor(shows, timeout, () => `the screen to show ${typeof text === 'string' ? JSON.stringify(text) : String(text)}; it shows:\n${lastFrame()}`);
 		},
 		script(name, body) {
 			const path = join(dir, name);

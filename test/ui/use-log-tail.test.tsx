@@ -32,7 +32,8 @@ describe('useLogTail', () => {
 		// (every publication used to wait out the interval first, so 'first' took ten seconds).
 		const app = render(<Lines path={path} refreshMs={10_000} />);
 		unmount = app.unmount;
-		await vi.waitFor(() => expect(app.lastFrame()).toBe('first'), {timeout: 2000});
+		// Less than the interval: showing it within this deadline proves it was not held back.
+		await vi.waitFor(() => expect(app.lastFrame()).toBe('first'), {timeout: 8000, interval: 20});
 		// Within the interval after that: held back, so that a chatty job cannot redraw the screen at will.
 		appendFileSync(path, 'second\n');
 		await new Promise(resolve => setTimeout(resolve, 500));

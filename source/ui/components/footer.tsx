@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink';
-import TextInput from 'ink-text-input';
+import {TextField} from './text-field.js';
 import type {Hint} from '../state/keymap.js';
 import type {Message} from '../state/ui-state.js';
 import {useTheme} from '../theme.js';
@@ -20,7 +20,7 @@ export function Footer({hints, message, filter, width}: FooterProps) {
 			{filter ? (
 				<Box flexShrink={0} marginRight={1}>
 					<Text bold color={theme.accent}>{` filter ${filter.pane}: `}</Text>
-					<TextInput value={filter.text} onChange={filter.onChange} />
+					<TextField value={filter.text} onChange={filter.onChange} />
 				</Box>
 			) : null}
 			<Text wrap="truncate-end">

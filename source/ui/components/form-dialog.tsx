@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink';
-import TextInput from 'ink-text-input';
+import {TextField} from './text-field.js';
 import {formFields, type FormState} from '../state/forms.js';
 import {useTheme} from '../theme.js';
 import {Modal} from './modal.js';
@@ -32,7 +32,7 @@ export function FormDialog({form, title, intro, onChange, areaWidth, areaHeight}
 						{field.kind === 'toggle' ? (
 							<Text inverse={focused}>{form.toggles[field.name] ? '[x] yes' : '[ ] no'}</Text>
 						) : (
-							<TextInput
+							<TextField
 								value={form.values[field.name] ?? ''}
 								placeholder={focused ? field.placeholder : ''}
 								focus={focused && !form.submitting}
