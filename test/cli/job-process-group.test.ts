@@ -74,7 +74,7 @@ describe.each(starterKinds)('with the $kind job starter', ({kind, skip}) => {
 		delete process.env['JOBDECK_JOB_STARTER'];
 	});
 
-	const pidIn = async (name: string) => Number(await waitFor(() => existsSync(join(sandbox.dir, name)) && readFileSync(join(sandbox.dir, name), 'utf8').trim(), 20_000, name));
+	const pidIn = async (name: string) => Number(await waitFor(() => existsSync(join(sandbox.dir, name)) && readFileSync(join(sandbox.dir, name), 'utf8').trim(), 60_000, name));
 
 	async function children(runId: number): Promise<number[]> {
 		const pids = [await pidIn(`child.${runId}`), await pidIn(`grandchild.${runId}`)];
@@ -94,7 +94,7 @@ describe.each(starterKinds)('with the $kind job starter', ({kind, skip}) => {
 		const id = await addJob(sandbox, [script]);
 		const run = await finishedRun(id);
 		const [child, grandchild] = await children(run.runId);
-		await waitFor(() => !isAlive(child!) && !isAlive(grandchild!), 10_000, `the job's children ${child} and ${grandchild} to end`);
+		await waitFor(() => !isAlive(child!) && !isAlive(grandchild!), 60_000, `the job's children ${child} and ${grandchild} to end`);
 		const log = readFileSync(run.logFile, 'utf8');
 		// The job led its group and session: its pid is both.
 		// The wrapper says how the job ended, as sh does.
@@ -112,7 +112,7 @@ describe.each(starterKinds)('with the $kind job starter', ({kind, skip}) => {
 		const runs = await Promise.all(ids.map(async id => finishedRun(id)));
 		for (const run of runs) {
 			const [child, grandchild] = await children(run.runId);
-			await waitFor(() => !isAlive(child!) && !isAlive(grandchild!), 10_000, `the children of run ${run.runId} to end`);
+			await waitFor(() => !isAlive(child!) && !isAlive(grandchild!), 60_000, `the children of run ${run.runId} to end`);
 			expect(readFileSync(run.logFile, 'utf8')).toMatch(/^job (\d+): group \1, session \1\n$/);
 		}
 
@@ -135,7 +135,7 @@ describe.each(starterKinds)('with the $kind job starter', ({kind, skip}) => {
 			const outcome = how === 'cancel' ? 'cancelled' : 'timed-out';
 			expect(ended.map(run => [run.id, run.signal, run.outcome])).toEqual([[ids[0], 'SIGTERM', outcome], [ids[1], 'SIGKILL', outcome]]);
 			for (const [index, {children: [child, grandchild]}] of jobs.entries()) {
-				await waitFor(() => !isAlive(child!) && !isAlive(grandchild!) && membersOf(leaders[index]!).length === 0, 10_000, `every process of job ${ids[index]}'s group (${leaders[index]}) to end`);
+				await waitFor(() => !isAlive(child!) && !isAlive(grandchild!) && membersOf(leaders[index]!).length === 0, 60_000, `every process of job ${ids[index]}'s group (${leaders[index]}) to end`);
 			}
 		});
 	}
@@ -154,6 +154,6 @@ describe.each(starterKinds)('with the $kind job starter', ({kind, skip}) => {
 		expect((await waitForStatus(sandbox, view => view.running.length === 1)).running[0]).toMatchObject({id, pid: run!.pid});
 		expect(await sandbox.run(['cancel', String(id)])).toMatchObject({exitCode: 0});
 		expect(await finishedRun(id)).toMatchObject({signal: 'SIGTERM', outcome: 'cancelled'});
-		await waitFor(() => !isAlive(child!) && !isAlive(grandchild!), 10_000, 'the adopted job\'s children to end');
+		await waitFor(() => !isAlive(child!) && !isAlive(grandchild!), 60_000, 'the adopted job\'s children to end');
 	});
 });
