@@ -124,6 +124,12 @@ export type QueuePage = {
 	total: number;
 };
 
+/**
+ * `jobs`: the last run of each of these jobs (one at most per job, none for a job that never ran);
+ * `newest`: the newest finished runs, oldest first, as many as asked or all of them.
+ */
+export type FinishedRunsQuery = {jobs: number[]} | {newest: number | 'all'};
+
 export type Scheduler = {
 	snapshot(options?: SnapshotOptions): Promise<SchedulerSnapshot>;
 	/** Events arrive in batches, in the order they happened. Returns the unsubscribe function. */
