@@ -136,6 +136,8 @@ export type Scheduler = {
 	subscribe(listener: SchedulerEventListener, options?: SubscribeOptions): () => void;
 	/** A stretch of the queue, in the order it is handed out, filtered by the scheduler: a screen never needs the whole queue. */
 	queuePage(request: QueuePageRequest): Promise<QueuePage>;
+	/** Finished runs from the scheduler's memory and its history file, which it alone merges (a run reaches the file a moment after it ends). */
+	finishedRuns(query: FinishedRunsQuery): Promise<FinishedRun[]>;
 
 	addWorkers(request: AddWorkersRequest): Promise<Worker[]>;
 	removeWorkers(names: string[], mode: RemoveWorkerMode): Promise<void>;
