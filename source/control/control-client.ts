@@ -14,6 +14,11 @@ export class SchedulerNotRunningError extends UserError {
 	override name = 'SchedulerNotRunningError';
 }
 
+/** A scheduler that is there (its socket takes connections) but answers nothing in time. */
+export class SchedulerUnresponsiveError extends UserError {
+	override name = 'SchedulerUnresponsiveError';
+}
+
 type PendingRequest = {resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout};
 
 export type SchedulerClient = Scheduler & {
@@ -35,7 +40,7 @@ export async function connectToScheduler(dataDir: string): Promise<SchedulerClie
 		const connection = createConnection(path);
 		const timer = setTimeout(() => {
 			connection.destroy();
-			reject(new UserError(`the scheduler at ${dataDir} did not take the connection in ${describeTimeout(timeoutMs)}`));
+			reject(new SchedulerUnresponsiveError(`the scheduler at ${dataDir} did not take the connection in ${describeTimeout(timeoutMs)}`));
 		}, timeoutMs);
 		connection.once('connect', () => {
 			clearTimeout(timer);
@@ -122,7 +127,7 @@ function createClient(socket: Socket, dataDir: string, timeoutMs: number): Sched
 		const reply = new Promise<T>((resolve, reject) => {
 			const timer = setTimeout(() => {
 				// The scheduler starts no request after its deadline, so one not answered by then was not carried out.
-				settle(id)?.reject(new UserError(`the scheduler at ${dataDir} did not answer in ${describeTimeout(timeoutMs)}; the request was not carried out`));
+				settle(id)?.reject(new SchedulerUnresponsiveError(`the scheduler at ${dataDir} did not answer in ${describeTimeout(timeoutMs)}; the request was not carried out`));
 			}, timeoutMs);
 			pending.set(id, {resolve: resolve as (value: unknown) => void, reject, timer});
 		});
@@ -141,7 +146,7 @@ function createClient(socket: Socket, dataDir: string, timeoutMs: number): Sched
 				// A scheduler that stops answering must not leave a subscriber waiting in silence for ever:
 				// it sends a heartbeat three times a timeout, and a timeout with nothing at all ends the connection.
 				silence = setTimeout(() => {
-					refusal ??= new UserError(`the scheduler at ${dataDir} stopped answering: nothing from it in ${describeTimeout(timeoutMs)}`);
+					refusal ??= new SchedulerUnresponsiveError(`the scheduler at ${dataDir} stopped answering: nothing from it in ${describeTimeout(timeoutMs)}`);
 					socket.destroy();
 				}, timeoutMs);
 				call('subscribe', [options ?? {}], {heartbeatMs: Math.max(1, Math.floor(timeoutMs / 3))}).catch((error: Error) => {

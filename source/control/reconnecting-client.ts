@@ -1,6 +1,6 @@
 import type {Scheduler, SchedulerEvent, SchedulerEventListener, SubscribeOptions} from '../core/scheduler.js';
 import {UserError} from '../core/user-error.js';
-import {connectToScheduler, type SchedulerClient} from './control-client.js';
+import {connectToScheduler, SchedulerUnresponsiveError, type SchedulerClient} from './control-client.js';
 import {schedulerMethods, type SchedulerMethod} from './scheduler-api.js';
 
 // A Scheduler on a data dir rather than on one connection: for a UI that
@@ -39,7 +39,7 @@ export async function attachToScheduler(dataDir: string): Promise<ReconnectingSc
 		if (subscription) connected.subscribe(forward, subscription.options);
 		connected.onDisconnect(error => {
 			client = undefined;
-			emit({type: 'connection-lost', message: error?.message ?? `no scheduler answers on ${dataDir}`, at: Date.now()});
+			emit({type: 'connection-lost', message: error?.message ?? `no scheduler answers on ${dataDir}`, unresponsive: error instanceof SchedulerUnresponsiveError, at: Date.now()});
 			retry();
 		});
 	};

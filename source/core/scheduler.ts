@@ -85,7 +85,7 @@ export type SchedulerEvent = {at: number} & (
 	/** To a subscriber that asked for `queue: 'counts'`: the queue changed, and is now this long. */
 	| {type: 'queue-changed'; length: number}
 	/** Only from a client over the socket: the scheduler went away (stopped, killed); what was known of it is now stale. */
-	| {type: 'connection-lost'; message: string}
+	| {type: 'connection-lost'; message: string; /** It is there but answers nothing, not even a heartbeat (frozen, stuck). */ unresponsive?: boolean}
 	/** Only from a client over the socket: a scheduler answers on the data dir again; take a fresh snapshot. */
 	| {type: 'connection-restored'}
 );
