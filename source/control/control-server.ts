@@ -3,25 +3,20 @@ import {createServer, type Server, type Socket} from 'node:net';
 import type {Scheduler, SchedulerEvent, SubscribeOptions} from '../core/scheduler.js';
 import {lineReader} from '../core/line-reader.js';
 import {UserError} from '../core/user-error.js';
-import {
-	controlSocketPath,
-	maxRequestBytes,
-	protocolVersion,
-	schedulerMethods,
-	type Request,
-	type Response,
-	type SchedulerMethod,
-} from './protocol.js';
+import {controlSocketPath, maxRequestBytes, protocolVersion, type Request, type Response} from './protocol.js';
+import {lateBy} from './deadline.js';
+import {checkParams, checkSubscribeOptions, isSchedulerMethod} from './scheduler-api.js';
 
 // Serves a scheduler on the control socket of its data dir, so that commands
 // from other shells and UIs attached later drive the same scheduler.
 
 /** Events to subscribers go out in batches, at most this often: at most 20 batches a second per subscriber. */
 const eventBatchMs = 50;
-/** The most jobs one `queuePage` request returns. */
-const maxQueuePage = 10_000;
 /** A connection idle this long is closed (subscribers excepted); JOBDECK_CLIENT_IDLE_MS overrides it, for tests. */
 const idleTimeoutMs = positiveInteger(process.env.JOBDECK_CLIENT_IDLE_MS) ?? 30_000;
+/** The heartbeats a subscriber may ask for: no more often than 20 a second, at least one a minute. */
+const minHeartbeatMs = 50;
+const maxHeartbeatMs = 60_000;
 /** Requests one connection may have under way at once; the rest wait, and the socket is not read meanwhile. */
 const maxRequestsInFlight = 16;
 /**
@@ -166,6 +161,9 @@ function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Pr
 		}
 
 		try {
+			// Checked as the request starts, after any wait behind others: its client may have given up meanwhile.
+			const late = lateBy(request);
+			if (late !== undefined && late > 0) throw new UserError(`the request reached the scheduler ${Math.round(late)} ms after its deadline: not carried out`);
 			send({id: request.id, result: await dispatch(request)});
 		} catch (error) {
 			send({id: request.id, error: {message: (error as Error).message, user: error instanceof UserError}});
@@ -174,138 +172,31 @@ function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Pr
 
 	async function dispatch(request: Request): Promise<unknown> {
 		if (request.method === 'subscribe') {
-			const [options = undefined] = Array.isArray(request.params) ? request.params as unknown[] : [];
-			if (!(options === undefined || options === null || (isObject(options) && [undefined, 'jobs', 'counts'].includes(options.queue as string)))) {
-				throw new UserError('malformed request: subscribe takes {queue?: "jobs" or "counts"}');
-			}
-
+			const options = checkSubscribeOptions(request.params);
+			const {heartbeatMs} = request;
+			if (!(heartbeatMs === undefined || (Number.isSafeInteger(heartbeatMs) && heartbeatMs >= 1))) throw new UserError('malformed request: heartbeatMs is a whole number of milliseconds');
 			if (!subscription) {
-				subscription = subscribeInBatches(scheduler, events => send({events}), (options ?? undefined) as SubscribeOptions | undefined);
+				subscription = subscribeInBatches(scheduler, events => send({events}), options);
 				flushes.add(subscription.flush);
+				if (heartbeatMs !== undefined) {
+					const heartbeat = setInterval(() => {
+						send({heartbeat: Date.now()});
+					}, Math.min(Math.max(heartbeatMs, minHeartbeatMs), maxHeartbeatMs));
+					const {unsubscribe} = subscription;
+					subscription.unsubscribe = () => {
+						clearInterval(heartbeat);
+						unsubscribe();
+					};
+				}
 			}
 
 			return true;
 		}
 
-		if (!schedulerMethods.includes(request.method)) throw new UserError(`unknown method ${JSON.stringify(request.method)}`);
-		const params = checkParams(request.method, Array.isArray(request.params) ? request.params : []);
+		if (!isSchedulerMethod(request.method)) throw new UserError(`unknown method ${JSON.stringify(request.method)}`);
 		const method = scheduler[request.method] as (...args: unknown[]) => Promise<unknown>;
-		return method.apply(scheduler, params);
+		return method.apply(scheduler, checkParams(request.method, request.params));
 	}
-}
-
-// The engine trusts its callers' types; a request is JSON from anybody's
-// client, so the parameters whose type the engine takes on trust are checked
-// here (a `"paused": "no"` would otherwise be saved and read as true). What
-// the engine validates itself (worker names, slots, env, scripts, arguments)
-// is left to it, so that every door refuses the same input with the same words.
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isStringList = (value: unknown): boolean => Array.isArray(value) && value.every(item => typeof item === 'string');
-const isIdList = (value: unknown): boolean => Array.isArray(value) && value.every(item => Number.isSafeInteger(item) && (item as number) >= 0);
-
-function checkParams(method: SchedulerMethod, params: unknown[]): unknown[] {
-	const refuse = (expected: string): never => {
-		throw new UserError(`malformed request: ${method} takes ${expected}`);
-	};
-
-	switch (method) {
-		case 'snapshot': {
-			const [options] = params;
-			if (!(options === undefined || options === null || (isObject(options) && (options.queue === undefined || typeof options.queue === 'boolean')))) {
-				refuse('{queue?: true or false}');
-			}
-
-			return options === null || options === undefined ? [] : [options];
-		}
-
-		case 'queuePage': {
-			const [request] = params;
-			const count = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
-			if (!isObject(request) || !count(request.offset) || !count(request.limit) || (request.limit as number) > maxQueuePage
-				|| !(request.filter === undefined || (typeof request.filter === 'string' && request.filter.length <= 1000))) {
-				refuse(`{offset, limit (at most ${maxQueuePage}), filter?: text}`);
-			}
-
-			break;
-		}
-
-		case 'addWorkers': {
-			const [request] = params;
-			if (!isObject(request) || !Array.isArray(request.workers) || !request.workers.every(worker => isObject(worker) && typeof worker.name === 'string')
-				|| !(request.skipSshCheck === undefined || typeof request.skipSshCheck === 'boolean')) {
-				refuse('{workers: [{name, slots?, env?}…], skipSshCheck?: boolean}');
-			}
-
-			break;
-		}
-
-		case 'removeWorkers': {
-			if (!isStringList(params[0]) || !['now', 'wait', 'kill'].includes(params[1] as string)) refuse('a list of names and "now", "wait" or "kill"');
-			break;
-		}
-
-		case 'setWorkersDrained': {
-			if (!isStringList(params[0]) || typeof params[1] !== 'boolean') refuse('a list of names and true or false');
-			break;
-		}
-
-		case 'tagWorkers': {
-			if (!isStringList(params[0]) || !isStringList(params[1]) || !isStringList(params[2])) refuse('a list of names, a list of tags to add and a list to remove');
-			break;
-		}
-
-		case 'setJobPriority': {
-			// The priority itself is the engine's to check, with the command line's words.
-			if (!isIdList(params[0])) refuse('a list of job ids and a priority');
-			break;
-		}
-
-		case 'addJobs': {
-			if (!Array.isArray(params[0]) || !params[0].every(isObject)) refuse('a list of jobs');
-			break;
-		}
-
-		case 'removeJobs': {
-			const [selector] = params;
-			const valid = isObject(selector) && ('ids' in selector
-				? isIdList(selector.ids)
-				: typeof selector.script === 'string' && isStringList(selector.args) && typeof selector.cwd === 'string');
-			if (!valid) refuse('{ids: [job ids]} or {script, args, cwd}');
-			break;
-		}
-
-		case 'cancelJobs': {
-			const [ids, graceMs] = params;
-			if (!isIdList(ids) || !(graceMs === undefined || graceMs === null || (typeof graceMs === 'number' && Number.isFinite(graceMs) && graceMs >= 0))) {
-				refuse('a list of job ids and a grace in milliseconds');
-			}
-
-			// JSON has no undefined: a client that left out the grace sends null, and means the default.
-			return graceMs === null || graceMs === undefined ? [ids] : [ids, graceMs];
-		}
-
-		case 'retryJobs': {
-			if (!isIdList(params[0])) refuse('a list of job ids');
-			break;
-		}
-
-		case 'setPaused': {
-			if (typeof params[0] !== 'boolean') refuse('true or false');
-			break;
-		}
-
-		case 'loadStatus': {
-			if (typeof params[1] !== 'string') refuse('a status and the directory its relative scripts are in');
-			break;
-		}
-
-		default: {
-			break;
-		}
-	}
-
-	return params;
 }
 
 function positiveInteger(text: string | undefined): number | undefined {

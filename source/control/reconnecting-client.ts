@@ -1,6 +1,7 @@
 import type {Scheduler, SchedulerEvent, SchedulerEventListener, SubscribeOptions} from '../core/scheduler.js';
 import {UserError} from '../core/user-error.js';
-import {connectToScheduler, type SchedulerClient} from './control-client.js';
+import {connectToScheduler, SchedulerUnresponsiveError, type SchedulerClient} from './control-client.js';
+import {schedulerMethods, type SchedulerMethod} from './scheduler-api.js';
 
 // A Scheduler on a data dir rather than on one connection: for a UI that
 // stays open for days while the scheduler behind it is stopped, killed or
@@ -38,7 +39,7 @@ export async function attachToScheduler(dataDir: string): Promise<ReconnectingSc
 		if (subscription) connected.subscribe(forward, subscription.options);
 		connected.onDisconnect(error => {
 			client = undefined;
-			emit({type: 'connection-lost', message: error?.message ?? `no scheduler answers on ${dataDir}`, at: Date.now()});
+			emit({type: 'connection-lost', message: error?.message ?? `no scheduler answers on ${dataDir}`, unresponsive: error instanceof SchedulerUnresponsiveError, at: Date.now()});
 			retry();
 		});
 	};
@@ -46,7 +47,20 @@ export async function attachToScheduler(dataDir: string): Promise<ReconnectingSc
 	const retry = (): void => {
 		if (closed) return;
 		retryTimer = setTimeout(() => {
-			connectToScheduler(dataDir).then(
+			// A socket takes connections even while its scheduler is frozen: it is back only once it answers.
+			const answering = async (): Promise<SchedulerClient> => {
+				const connected = await connectToScheduler(dataDir);
+				try {
+					await connected.snapshot({queue: false});
+				} catch (error) {
+					connected.close();
+					throw error;
+				}
+
+				return connected;
+			};
+
+			answering().then(
 				connected => {
 					if (closed) {
 						connected.close();
@@ -68,8 +82,12 @@ export async function attachToScheduler(dataDir: string): Promise<ReconnectingSc
 		return client;
 	};
 
+	const methods = Object.fromEntries(schedulerMethods.map(method => [
+		method,
+		async (...params: unknown[]) => (current()[method] as (...args: unknown[]) => Promise<unknown>)(...params),
+	])) as Pick<Scheduler, SchedulerMethod>;
 	return {
-		snapshot: async options => current().snapshot(options),
+		...methods,
 		subscribe(listener, options) {
 			listeners.add(listener);
 			if (!subscription) {
@@ -79,19 +97,6 @@ export async function attachToScheduler(dataDir: string): Promise<ReconnectingSc
 
 			return () => listeners.delete(listener);
 		},
-		queuePage: async request => current().queuePage(request),
-		addWorkers: async request => current().addWorkers(request),
-		removeWorkers: async (names, mode) => current().removeWorkers(names, mode),
-		setWorkersDrained: async (names, drained) => current().setWorkersDrained(names, drained),
-		tagWorkers: async (names, add, remove) => current().tagWorkers(names, add, remove),
-		addJobs: async jobs => current().addJobs(jobs),
-		removeJobs: async selector => current().removeJobs(selector),
-		cancelJobs: async (ids, graceMs) => current().cancelJobs(ids, graceMs),
-		retryJobs: async ids => current().retryJobs(ids),
-		setJobPriority: async (ids, priority) => current().setJobPriority(ids, priority),
-		setPaused: async paused => current().setPaused(paused),
-		loadStatus: async (status, cwd) => current().loadStatus(status, cwd),
-		stop: async () => current().stop(),
 		close() {
 			closed = true;
 			clearTimeout(retryTimer);

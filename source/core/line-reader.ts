@@ -20,6 +20,14 @@ export function lineReader(onLine: (line: string) => void, {maxLineBytes = Numbe
 		let start = 0;
 		let newline = chunk.indexOf(10);
 		while (newline !== -1) {
+			// A line whose newline came in the chunk that took it past the limit is as much too long as one still without it.
+			if (partialBytes + newline - start > maxLineBytes) {
+				tooLong = true;
+				partial = [];
+				onTooLong?.();
+				return;
+			}
+
 			partial.push(chunk.subarray(start, newline));
 			const line = Buffer.concat(partial).toString('utf8');
 			partial = [];

@@ -85,7 +85,7 @@ export type SchedulerEvent = {at: number} & (
 	/** To a subscriber that asked for `queue: 'counts'`: the queue changed, and is now this long. */
 	| {type: 'queue-changed'; length: number}
 	/** Only from a client over the socket: the scheduler went away (stopped, killed); what was known of it is now stale. */
-	| {type: 'connection-lost'; message: string}
+	| {type: 'connection-lost'; message: string; /** It is there but answers nothing, not even a heartbeat (frozen, stuck). */ unresponsive?: boolean}
 	/** Only from a client over the socket: a scheduler answers on the data dir again; take a fresh snapshot. */
 	| {type: 'connection-restored'}
 );
@@ -124,12 +124,20 @@ export type QueuePage = {
 	total: number;
 };
 
+/**
+ * `jobs`: the last run of each of these jobs (one at most per job, none for a job that never ran);
+ * `newest`: the newest finished runs, oldest first, as many as asked or all of them.
+ */
+export type FinishedRunsQuery = {jobs: number[]} | {newest: number | 'all'};
+
 export type Scheduler = {
 	snapshot(options?: SnapshotOptions): Promise<SchedulerSnapshot>;
 	/** Events arrive in batches, in the order they happened. Returns the unsubscribe function. */
 	subscribe(listener: SchedulerEventListener, options?: SubscribeOptions): () => void;
 	/** A stretch of the queue, in the order it is handed out, filtered by the scheduler: a screen never needs the whole queue. */
 	queuePage(request: QueuePageRequest): Promise<QueuePage>;
+	/** Finished runs from the scheduler's memory and its history file, which it alone merges (a run reaches the file a moment after it ends). */
+	finishedRuns(query: FinishedRunsQuery): Promise<FinishedRun[]>;
 
 	addWorkers(request: AddWorkersRequest): Promise<Worker[]>;
 	removeWorkers(names: string[], mode: RemoveWorkerMode): Promise<void>;

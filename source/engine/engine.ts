@@ -6,6 +6,7 @@ import {queuedJobOf, runOutcome} from '../core/model.js';
 import {
 	defaultCancelGraceMs,
 	type AddWorkersRequest,
+	type FinishedRunsQuery,
 	type JobSelector,
 	type NewJob,
 	type NewWorker,
@@ -20,6 +21,7 @@ import {
 	type SubscribeOptions,
 } from '../core/scheduler.js';
 import {jobMatches, normalizedFilter} from '../core/queue-filter.js';
+import {withRecentRuns} from '../core/recent-runs.js';
 import {waitReasons} from '../core/wait-reason.js';
 import {UserError} from '../core/user-error.js';
 import {
@@ -227,6 +229,13 @@ export class Engine implements Scheduler {
 
 		const reasonOf = waitReasons({paused, workers: workers.values(), unfinished: id => queue.has(id) || runningJobIds.has(id)}, Date.now());
 		return {offset, jobs: jobs.map(job => ({...job, waiting: reasonOf(job)})), total};
+	}
+
+	async finishedRuns(query: FinishedRunsQuery): Promise<FinishedRun[]> {
+		if ('jobs' in query) return [...(await this.#lastRunsOf(query.jobs)).values()];
+		const {history} = this.#store.files;
+		const fromFile = query.newest === 'all' ? await readHistoryFrom(history, 0) : await readHistoryTail(history, query.newest);
+		return withRecentRuns(fromFile, this.#recent, query.newest);
 	}
 
 	async addWorkers(request: AddWorkersRequest): Promise<Worker[]> {

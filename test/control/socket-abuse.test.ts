@@ -2,6 +2,7 @@ import {readFileSync, writeFileSync} from 'node:fs';
 import {createConnection, type Socket} from 'node:net';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {protocolVersion} from '../../source/control/protocol.js';
 import {addJob, createSandbox, defaultWaitMs, isAlive, statusOf, waitFor, waitForStatus, type Sandbox, type SchedulerProcess} from '../helpers/jobdeck.js';
 
 // The control socket from a client that does not play by the rules: garbage,
@@ -65,7 +66,7 @@ async function connect(): Promise<Connection> {
 	};
 }
 
-const request = (id: number, method: string, params: unknown[] = []) => JSON.stringify({v: 2, id, method, params}) + '\n';
+const request = (id: number, method: string, params: unknown[] = []) => JSON.stringify({v: protocolVersion, id, method, params}) + '\n';
 
 /** What the scheduler holds, as `status --json` shows it, and its journal: neither may change on a refused request. */
 async function stateNow(): Promise<{status: string; journal: string}> {
@@ -112,8 +113,8 @@ describe('requests that are not requests', () => {
 			'42',
 			'"a string"',
 			'{}',
-			'{"v":2,"id":"1","method":"snapshot"}',
-			'{"v":2,"method":"snapshot"}',
+			`{"v":${protocolVersion},"id":"1","method":"snapshot"}`,
+			`{"v":${protocolVersion},"method":"snapshot"}`,
 			'\u0000\u0001\u001B[2J',
 			Buffer.from([0xFF, 0xFE, 0xC0, 0x80]),
 			`${'['.repeat(100_000)}${']'.repeat(100_000)}`,
@@ -143,13 +144,13 @@ describe('requests that are not requests', () => {
 			expect(await connection.next()).toEqual({id, error: {message: `unknown method ${JSON.stringify(method)}`, user: true}});
 		}
 
-		for (const [id, v] of [1, 3, 0, '2', null, 'left out'].entries()) {
+		for (const [id, v] of [protocolVersion - 1, protocolVersion + 1, 0, String(protocolVersion), null, 'left out'].entries()) {
 			const line = {v, id: 100 + id, method: 'setPaused', params: [false]};
 			if (v === 'left out') delete (line as Partial<typeof line>).v;
 			connection.write(JSON.stringify(line) + '\n');
 			const reply = await connection.next();
 			expect(reply.id).toBe(100 + id);
-			expect(reply.error.message).toMatch(/^this scheduler speaks control protocol 2, the client .*: use the same jobdeck version for both$/);
+			expect(reply.error.message).toMatch(new RegExp(`^this scheduler speaks control protocol ${protocolVersion}, the client .*: use the same jobdeck version for both$`));
 		}
 
 		expect(await stateNow()).toEqual(before);
@@ -217,6 +218,15 @@ describe('requests that are not requests', () => {
 		['setJobPriority', [[999_999], 5], /job 999999 is not queued/],
 		['loadStatus', [{workers: [], queue: []}], /loadStatus takes a status and the directory/],
 		['loadStatus', [[], 'SANDBOX'], /the status is not a JSON object/],
+		['finishedRuns', [], /finishedRuns takes \{jobs: \[job ids\]\} or \{newest: a count or "all"\}/],
+		['finishedRuns', [{jobs: ['1']}], /finishedRuns takes/],
+		['finishedRuns', [{newest: -1}], /finishedRuns takes/],
+		['finishedRuns', [{newest: 'some'}], /finishedRuns takes/],
+		['queuePage', [{offset: 0, limit: 10_001}], /queuePage takes \{offset, limit \(at most 10000\), filter\?: text\}/],
+		['snapshot', [{queue: 'no'}], /snapshot takes \{queue\?: true or false\}/],
+		['subscribe', [{queue: 'all'}], /subscribe takes \{queue\?: "jobs" or "counts"\}/],
+		// Parameters are a list: an object in their place is no call of anything.
+		['setPaused', {0: true} as unknown as unknown[], /setPaused takes its parameters as a list/],
 	] as Array<[string, unknown[], RegExp]>).map(([method, params, message]) => ({method, params, message, label: JSON.stringify(params).replaceAll(/(.)\1{40,}/g, (run, character: string) => `${character}×${run.length}`)})))('refuses $method($label) with a user error and changes nothing', async ({method, params, message}) => {
 		const before = await stateNow();
 		const connection = await connect();
@@ -404,7 +414,7 @@ describe('cancelJobs over the socket', () => {
 			const socket = createConnection(join(own.dataDir, 'control.sock'));
 			await new Promise(resolve => socket.once('connect', resolve));
 			// What SchedulerClient.cancelJobs(ids) sends: [ids, undefined] becomes [ids, null].
-			socket.write(JSON.stringify({v: 2, id: 1, method: 'cancelJobs', params: [[id], undefined]}) + '\n');
+			socket.write(JSON.stringify({v: protocolVersion, id: 1, method: 'cancelJobs', params: [[id], undefined]}) + '\n');
 			await waitFor(() => readFileSync(logFile, 'utf8').includes('got TERM'), undefined, 'SIGTERM');
 			await new Promise(resolve => {
 				setTimeout(resolve, 1500);

@@ -112,3 +112,31 @@ test('a long queue comes a page at a time: the end, a filter done by the schedul
 	expect(status.queue.some(job => job.id === 2999)).toBe(false);
 	expect(status.queue).toHaveLength(2999);
 });
+
+test('a scheduler frozen with kill -STOP: the header says it is not answering, within the request timeout, and clears once it runs again', async () => {
+	sandbox = createSandbox('jobdeck-attached-');
+	const scheduler = await sandbox.startScheduler();
+	const pid = scheduler.process.pid!;
+	// The client reads its timeout as it connects; 1 s here instead of 30 s.
+	const previous = process.env.JOBDECK_REQUEST_TIMEOUT;
+	process.env.JOBDECK_REQUEST_TIMEOUT = '1s';
+	try {
+		app = await renderAttachedApp(sandbox);
+	} finally {
+		if (previous === undefined) delete process.env.JOBDECK_REQUEST_TIMEOUT;
+		else process.env.JOBDECK_REQUEST_TIMEOUT = previous;
+	}
+
+	await app.waitForScreen('● running');
+	process.kill(pid, 'SIGSTOP');
+	try {
+		await app.waitForScreen('scheduler not answering');
+	} finally {
+		process.kill(pid, 'SIGCONT');
+	}
+
+	await sandbox.run(['add-worker', '--skip-ssh-check', 'after-thaw']);
+	await app.waitForScreen(/after-thaw\s+idle/);
+	await app.waitForScreen('● running');
+	expect(app.lastFrame()).not.toContain('not answering');
+});

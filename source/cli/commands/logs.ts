@@ -1,10 +1,11 @@
 import {watch, type FSWatcher} from 'node:fs';
 import {open} from 'node:fs/promises';
-import {resolve} from 'node:path';
-import {connectToScheduler, SchedulerNotRunningError, type SchedulerClient} from '../../control/control-client.js';
+import type {SchedulerClient} from '../../control/control-client.js';
 import type {FinishedRun, JobRun} from '../../core/model.js';
 import {UserError} from '../../core/user-error.js';
 import {parseJobId} from '../../core/validation.js';
+import {withSchedulerOrSavedState} from '../connect.js';
+import type {SchedulerQueries} from '../saved-state.js';
 import {stdoutCopier, type StdoutCopier} from '../stdout-copier.js';
 
 /** How often -f looks at the log when no change has been reported: a change notice can be missed (a network file system). */
@@ -12,37 +13,26 @@ const followPollMs = 100;
 
 export async function logs(dataDir: string, idText: string, follow: boolean): Promise<void> {
 	const id = parseJobId(idText);
-	let scheduler: SchedulerClient | undefined;
-	try {
-		scheduler = await connectToScheduler(resolve(dataDir));
-	} catch (error) {
-		if (!(error instanceof SchedulerNotRunningError)) throw error;
-	}
-
-	try {
-		const run = await findLatestRun(dataDir, id, scheduler);
+	await withSchedulerOrSavedState(dataDir, async (scheduler, live) => {
+		const run = await findLatestRun(scheduler, id);
 		if ('outcome' in run && run.outcome === 'dependency-failed') throw new UserError(`job ${id} never ran (job ${run.dependencyFailed} it runs after did not succeed), so it has no output`);
 		const copier = stdoutCopier();
-		if (!follow || !scheduler || !('pid' in run) || 'endedAt' in run) {
+		if (!follow || !live || !('pid' in run) || 'endedAt' in run) {
 			await printFile(run.logFile, copier);
 			return;
 		}
 
-		await followRun(scheduler, run as JobRun, copier);
-	} finally {
-		scheduler?.close();
-	}
+		await followRun(live, run as JobRun, copier);
+	});
 }
 
-async function findLatestRun(dataDir: string, id: number, scheduler: SchedulerClient | undefined): Promise<JobRun | FinishedRun> {
-	const snapshot = scheduler ? await scheduler.snapshot() : await (await import('../../engine/offline-snapshot.js')).readOfflineSnapshot(dataDir, 1000);
-	const run = snapshot.runningJobs.find(candidate => candidate.id === id) ?? snapshot.finished.findLast(candidate => candidate.id === id);
-	if (run) return run;
+async function findLatestRun(scheduler: SchedulerQueries, id: number): Promise<JobRun | FinishedRun> {
+	const snapshot = await scheduler.snapshot();
+	const running = snapshot.runningJobs.find(candidate => candidate.id === id);
+	if (running) return running;
 	if (snapshot.queue.some(job => job.id === id)) throw new UserError(`job ${id} is queued and has no output yet`);
-	const {readHistoryFrom} = await import('../../engine/state/history-file.js');
-	const {stateFiles} = await import('../../engine/state/state-store.js');
-	const older = (await readHistoryFrom(stateFiles(resolve(dataDir)).history, 0)).findLast(candidate => candidate.id === id);
-	if (older) return older;
+	const [last] = await scheduler.finishedRuns({jobs: [id]});
+	if (last) return last;
 	throw new UserError(`there is no job ${id}`);
 }
 
@@ -65,11 +55,14 @@ async function printFile(path: string, copier: StdoutCopier): Promise<void> {
 async function followRun(scheduler: SchedulerClient, run: JobRun, copier: StdoutCopier): Promise<void> {
 	let finished = false;
 	let disconnected = false;
+	/** Why the connection ended, when it was no stop of the scheduler: it stopped answering, say. */
+	let lostBecause: Error | undefined;
 	scheduler.subscribe(events => {
 		if (events.some(event => event.type === 'job-finished' && event.run.runId === run.runId)) finished = true;
 	});
-	scheduler.onDisconnect(() => {
+	scheduler.onDisconnect(error => {
 		disconnected = true;
+		lostBecause = error;
 	});
 	// The run may have ended between the snapshot and the subscription.
 	const current = await scheduler.snapshot();
@@ -95,6 +88,8 @@ async function followRun(scheduler: SchedulerClient, run: JobRun, copier: Stdout
 			changedMeanwhile = false;
 			offset = await copier.copy(handle, offset);
 			if (copier.readerGone) return;
+			// What the log holds is printed first; then the reason it is not followed any more.
+			if (lostBecause) throw lostBecause;
 			if (ended) return;
 			if (changedMeanwhile) continue;
 			await new Promise<void>(resolveWait => {

@@ -1,20 +1,21 @@
-import {resolve} from 'node:path';
-import {SchedulerNotRunningError, connectToScheduler} from '../../control/control-client.js';
-import type {FinishedRun} from '../../core/model.js';
-import type {SchedulerSnapshot} from '../../core/scheduler.js';
 import {UserError} from '../../core/user-error.js';
 import {statusJson, type StatusJson} from '../../core/status-json.js';
 import {formatDuration} from '../../core/format-duration.js';
 import {commandLine} from '../../core/command-line.js';
+import {withSchedulerOrSavedState} from '../connect.js';
 import {formatExit} from '../format.js';
 
 const queueShown = 20;
 
 export async function status(dataDir: string, json: boolean, finishedCount: string): Promise<void> {
 	const count = parseFinishedCount(finishedCount);
-	const snapshot = await readSnapshot(dataDir);
-	const finished = count === 'all' || count > snapshot.finished.length ? withRecent(await readFinished(dataDir, count), snapshot.finished, count) : snapshot.finished.slice(-count);
-	const view = statusJson({...snapshot, finished: count === 0 ? [] : finished});
+	const view = await withSchedulerOrSavedState(dataDir, async scheduler => {
+		const snapshot = await scheduler.snapshot();
+		const finished = count === 0 ? []
+			: count !== 'all' && count <= snapshot.finished.length ? snapshot.finished.slice(-count)
+				: await scheduler.finishedRuns({newest: count});
+		return statusJson({...snapshot, finished});
+	});
 	process.stdout.write(json ? JSON.stringify(view, null, 2) + '\n' : formatStatus(view, Date.now()));
 }
 
@@ -22,43 +23,6 @@ function parseFinishedCount(text: string): number | 'all' {
 	if (text === 'all') return 'all';
 	if (!/^\d+$/.test(text)) throw new UserError(`--finished takes a number or "all", not ${JSON.stringify(text)}`);
 	return Number(text);
-}
-
-/** More runs than a snapshot carries come straight from the history file, which is only ever appended to. */
-export async function readFinished(dataDir: string, count: number | 'all'): Promise<FinishedRun[]> {
-	const {readHistoryFrom, readHistoryTail} = await import('../../engine/state/history-file.js');
-	const {stateFiles} = await import('../../engine/state/state-store.js');
-	const {history} = stateFiles(resolve(dataDir));
-	return count === 'all' ? readHistoryFrom(history, 0) : readHistoryTail(history, count);
-}
-
-/**
- * A run reaches the history file a moment after the scheduler records it:
- * the scheduler's own recent runs fill that gap, so that a run is never in
- * neither `running` nor `finished`.
- */
-function withRecent(fromFile: FinishedRun[], recent: FinishedRun[], count: number | 'all'): FinishedRun[] {
-	const known = new Set(fromFile.map(run => run.runId));
-	const missing = recent.filter(run => !known.has(run.runId));
-	if (missing.length === 0) return fromFile;
-	const all = [...fromFile, ...missing];
-	return count === 'all' ? all : all.slice(-count);
-}
-
-/** From the running scheduler, or from the state files when none runs. */
-export async function readSnapshot(dataDir: string): Promise<SchedulerSnapshot> {
-	try {
-		const scheduler = await connectToScheduler(resolve(dataDir));
-		try {
-			return await scheduler.snapshot();
-		} finally {
-			scheduler.close();
-		}
-	} catch (error) {
-		if (!(error instanceof SchedulerNotRunningError)) throw error;
-		const {readOfflineSnapshot} = await import('../../engine/offline-snapshot.js');
-		return readOfflineSnapshot(dataDir, 20);
-	}
 }
 
 function formatStatus(view: StatusJson, now: number): string {

@@ -1,11 +1,10 @@
 import type {FinishedRun} from '../../core/model.js';
-import type {SchedulerEvent, SchedulerSnapshot} from '../../core/scheduler.js';
+import type {Scheduler, SchedulerEvent, SchedulerSnapshot} from '../../core/scheduler.js';
 import {UserError} from '../../core/user-error.js';
 import {parseJobId} from '../../core/validation.js';
 import {noWorkerReasons} from '../../core/wait-reason.js';
 import {withScheduler} from '../connect.js';
 import {formatExit} from '../format.js';
-import {readFinished} from './status.js';
 
 // `jobdeck wait [ID…]`: blocks until the jobs are done, for scripts and CI.
 // A job is done when its last run ended and it is not queued again (a retry
@@ -71,8 +70,9 @@ export async function wait(dataDir: string, idTexts: string[]): Promise<number> 
 			wake?.();
 		});
 		const stopped = new Promise<never>((_resolve, reject) => {
-			scheduler.onDisconnect(() => {
-				reject(new UserError('the scheduler stopped before the jobs were done'));
+			scheduler.onDisconnect(error => {
+				// With an error it froze, or refused us; without, it stopped or died.
+				reject(error ?? new UserError('the scheduler stopped before the jobs were done'));
 			});
 		});
 		void stopped.catch(() => undefined);
@@ -80,7 +80,7 @@ export async function wait(dataDir: string, idTexts: string[]): Promise<number> 
 		const snapshot = await scheduler.snapshot();
 		for (const job of snapshot.queue) pending.add(job.id);
 		for (const run of snapshot.runningJobs) pending.add(run.id);
-		if (!waitForAll) await recordPastEnds(dataDir, snapshot, ids, pending, ends);
+		if (!waitForAll) await recordPastEnds(scheduler, snapshot, ids, pending, ends);
 		snapshotTaken = true;
 		for (const event of early.splice(0)) follow(event);
 		if (snapshot.paused) process.stderr.write('jobdeck: note: the scheduler is paused; jobs start again after `jobdeck resume`\n');
@@ -117,15 +117,13 @@ function noteStuckJobs(snapshot: SchedulerSnapshot, ids: Set<number> | undefined
 	}
 }
 
-/** How the jobs that are not queued or running ended: from the snapshot's recent runs, else the history file. */
-async function recordPastEnds(dataDir: string, snapshot: SchedulerSnapshot, ids: number[], pending: Set<number>, ends: Map<number, JobEnd>): Promise<void> {
+/** How the jobs that are not queued or running ended: from the snapshot's recent runs, else the scheduler's history. */
+async function recordPastEnds(scheduler: Scheduler, snapshot: SchedulerSnapshot, ids: number[], pending: Set<number>, ends: Map<number, JobEnd>): Promise<void> {
 	const lastRuns = new Map<number, FinishedRun>();
 	for (const run of snapshot.finished) lastRuns.set(run.id, run);
 	const missing = new Set(ids.filter(id => !pending.has(id) && !lastRuns.has(id)));
 	if (missing.size > 0) {
-		for (const run of await readFinished(dataDir, 'all')) {
-			if (missing.has(run.id)) lastRuns.set(run.id, run);
-		}
+		for (const run of await scheduler.finishedRuns({jobs: [...missing]})) lastRuns.set(run.id, run);
 	}
 
 	for (const id of ids) {

@@ -16,7 +16,7 @@ export function Header({model, workerStates, progress, width}: HeaderProps) {
 	const theme = useTheme();
 	// A scheduler out of reach: what the screen shows is as it was then, and says so.
 	const state = model.lost
-		? {text: `✕ scheduler gone · stale since ${new Date(model.lost.at).toTimeString().slice(0, 8)} · reconnecting…`, color: theme.failure}
+		? {text: `✕ scheduler ${model.lost.unresponsive ? 'not answering' : 'gone'} · stale since ${new Date(model.lost.at).toTimeString().slice(0, 8)} · reconnecting…`, color: theme.failure}
 		: model.stopping
 			? {text: '■ stopping', color: theme.failure}
 			: model.paused

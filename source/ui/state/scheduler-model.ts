@@ -25,7 +25,7 @@ export type SchedulerModel = {
 	/** The last problem the scheduler reported that nobody asked about. */
 	readonly lastError?: {readonly message: string; readonly at: number};
 	/** Set while the scheduler is out of reach: everything else is what it was when it went. */
-	readonly lost?: {readonly message: string; readonly at: number};
+	readonly lost?: {readonly message: string; readonly at: number; readonly unresponsive?: boolean};
 };
 
 /** What the header's progress bar counts: this UI session only. */
@@ -142,7 +142,7 @@ export function applyEvents(model: SchedulerModel, events: readonly SchedulerEve
 			}
 
 			case 'connection-lost': {
-				lost = {message: event.message, at: event.at};
+				lost = {message: event.message, at: event.at, unresponsive: event.unresponsive};
 				break;
 			}
 
