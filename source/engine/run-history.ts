@@ -1,0 +1,65 @@
+import type {FinishedRun} from '../core/model.js';
+import type {SchedulerEvent} from '../core/scheduler.js';
+import {readHistoryFrom, readHistoryTail} from './state/history-file.js';
+
+/** How many finished runs the engine keeps in memory for the UI and `status`. */
+export const recentRunsKept = 1000;
+
+// The runs that ended: the newest ones in memory, every one in the history
+// file (the newest may still be on their way to it), and the totals.
+
+export class RunHistory {
+	static async load(historyFile: string, emit: (event: SchedulerEvent) => void): Promise<RunHistory> {
+		return new RunHistory(historyFile, await readHistoryTail(historyFile, recentRunsKept), emit);
+	}
+
+	readonly recent: FinishedRun[];
+	readonly totals = {done: 0, failed: 0};
+	readonly #historyFile: string;
+	readonly #emit: (event: SchedulerEvent) => void;
+
+	private constructor(historyFile: string, recent: FinishedRun[], emit: (event: SchedulerEvent) => void) {
+		this.#historyFile = historyFile;
+		this.recent = recent;
+		this.#emit = emit;
+	}
+
+	/** The last run of each of these jobs, from the runs kept in memory or else the history file. */
+	async lastRunsOf(ids: number[]): Promise<Map<number, FinishedRun>> {
+		const found = new Map<number, FinishedRun>();
+		const wanted = new Set(ids);
+		for (const run of this.recent) if (wanted.has(run.id)) found.set(run.id, run);
+		if (found.size === wanted.size) return found;
+		const all = await this.allLastRuns();
+		for (const id of wanted) {
+			const run = all.get(id);
+			if (run) found.set(id, run);
+		}
+
+		return found;
+	}
+
+	/** Every job's last run: the history file has every run, the newest ones may still be on their way to it. */
+	async allLastRuns(): Promise<Map<number, FinishedRun>> {
+		const lastRuns = new Map<number, FinishedRun>();
+		const fromFile = await readHistoryFrom(this.#historyFile, 0);
+		const inFile = new Set(fromFile.map(run => run.runId));
+		for (const run of fromFile) lastRuns.set(run.id, run);
+		for (const run of this.recent) if (!inFile.has(run.runId)) lastRuns.set(run.id, run);
+		return lastRuns;
+	}
+
+	/** Tells the listeners about dependency-failed runs already applied to the state. */
+	recordDependencyFailures(runs: FinishedRun[], wereQueued = true): void {
+		if (runs.length === 0) return;
+		const at = runs[0]!.endedAt;
+		if (wereQueued) this.#emit({type: 'jobs-removed', ids: runs.map(run => run.id), at});
+		for (const run of runs) {
+			this.recent.push(run);
+			this.totals.failed++;
+			this.#emit({type: 'job-finished', run, at});
+		}
+
+		if (this.recent.length > recentRunsKept) this.recent.splice(0, this.recent.length - recentRunsKept);
+	}
+}
