@@ -3,10 +3,14 @@ import type {JobRun} from '../core/model.js';
 import type {EngineContext} from './engine-context.js';
 import {nextMatch} from './state/next-match.js';
 
-// Dispatch: hand queued jobs to free worker slots, first in, first out.
+// Dispatch: hand queued jobs to free worker slots, each to the slot nextMatch
+// picks (the best head among the ready jobs, by priority, then the first queued).
 
 /** After a failed save (a full disk), no job starts for this long, and then the runs are looked at again. */
 export const afterSaveFailureMs = 1000;
+
+/** One timer for the next retry whose delay runs out. */
+const wakeTimer = 'dispatch-wake';
 
 export class Dispatcher {
 	/** Spawns under way; `stop` waits for them so that no run is left half started. */
@@ -15,17 +19,11 @@ export class Dispatcher {
 	saveFailedAt = 0;
 	readonly #context: EngineContext;
 	readonly #spawn: (run: JobRun) => Promise<void>;
-	/** One timer for the next retry whose delay runs out. */
-	#wakeTimer: {at: number; timer: NodeJS.Timeout} | undefined;
 	#dispatchScheduled = false;
 
 	constructor(context: EngineContext, spawn: (run: JobRun) => Promise<void>) {
 		this.#context = context;
 		this.#spawn = spawn;
-	}
-
-	stop(): void {
-		clearTimeout(this.#wakeTimer?.timer);
 	}
 
 	scheduleDispatch(): void {
@@ -77,13 +75,10 @@ export class Dispatcher {
 
 	/** Dispatches again when a retry's delay runs out. */
 	#wakeAt(at: number): void {
-		if (this.#wakeTimer && this.#wakeTimer.at <= at) return;
-		clearTimeout(this.#wakeTimer?.timer);
-		const timer = setTimeout(() => {
-			this.#wakeTimer = undefined;
+		const due = this.#context.timers.dueAt(wakeTimer);
+		if (due !== undefined && due <= at) return;
+		this.#context.timers.at(wakeTimer, at, () => {
 			this.scheduleDispatch();
-		}, Math.max(0, at - Date.now()));
-		timer.unref();
-		this.#wakeTimer = {at, timer};
+		});
 	}
 }

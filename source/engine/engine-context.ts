@@ -5,6 +5,7 @@ import type {EventBus} from './event-bus.js';
 import type {RunHistory} from './run-history.js';
 import type {SchedulerState, StateChange} from './state/scheduler-state.js';
 import type {StateStore} from './state/state-store.js';
+import type {TimerRegistry} from './timer-registry.js';
 import type {HealthPolicy} from './worker-health.js';
 import {UserError} from '../core/user-error.js';
 
@@ -19,6 +20,8 @@ export type EngineContext = {
 	readonly health: HealthPolicy;
 	readonly bus: EventBus;
 	readonly history: RunHistory;
+	/** Every timer of the engine: `stop` clears them all. */
+	readonly timers: TimerRegistry;
 	isStopping(): boolean;
 	scheduleDispatch(): void;
 	scheduleRecheck(): void;

@@ -29,6 +29,7 @@ import {RunHistory} from './run-history.js';
 import {RunSupervisor} from './run-supervisor.js';
 import type {SchedulerState} from './state/scheduler-state.js';
 import {StateStore} from './state/state-store.js';
+import {TimerRegistry} from './timer-registry.js';
 import {defaultHealthPolicy, type HealthPolicy} from './worker-health.js';
 
 // The scheduler itself: it owns the state, hands queued jobs to free worker
@@ -58,6 +59,7 @@ export class Engine implements Scheduler {
 	readonly #dispatcher: Dispatcher;
 	readonly #supervisor: RunSupervisor;
 	readonly #healthMonitor: HealthMonitor;
+	readonly #timers = new TimerRegistry();
 
 	#stopping = false;
 	#resolveStopped!: () => void;
@@ -111,6 +113,7 @@ export class Engine implements Scheduler {
 			health,
 			bus,
 			history,
+			timers: this.#timers,
 			isStopping: () => this.#stopping,
 			scheduleDispatch: () => {
 				engine.#dispatcher.scheduleDispatch();
@@ -223,14 +226,16 @@ export class Engine implements Scheduler {
 		return pauseAndLoad.loadStatus(this.#context, status, cwd);
 	}
 
+	/** Resolves once the store is closed and the data dir unlocked, also when another call began the stop. */
 	async stop(): Promise<void> {
-		if (this.#stopping) return;
+		if (this.#stopping) return this.stopped;
 		this.#stopping = true;
 		this.#bus.emit({type: 'stopping', at: Date.now()});
-		this.#healthMonitor.stop();
-		this.#dispatcher.stop();
+		this.#timers.clearAll();
 		try {
 			await this.#supervisor.stop();
+			// Spawns that were under way may have armed a timeout.
+			this.#timers.clearAll();
 			await this.#store.close();
 		} finally {
 			await this.#lock.release();

@@ -6,32 +6,28 @@ import {healthAfterRecheck, healthOnProbation, type WorkerHealth} from './worker
 
 // Offline workers: re-checked now and then, and given jobs again once they answer.
 
+/** One timer for the next offline worker due a re-check. */
+const recheckTimer = 'worker-recheck';
+
 export class HealthMonitor {
 	readonly #context: EngineContext;
-	/** One timer for the next offline worker due a re-check. */
-	#recheckTimer: NodeJS.Timeout | undefined;
 	readonly #rechecking = new Set<string>();
 
 	constructor(context: EngineContext) {
 		this.#context = context;
 	}
 
-	stop(): void {
-		clearTimeout(this.#recheckTimer);
-	}
-
 	scheduleRecheck(): void {
-		clearTimeout(this.#recheckTimer);
+		this.#context.timers.clear(recheckTimer);
 		let next = Number.POSITIVE_INFINITY;
 		for (const worker of this.#context.state.workers.values()) {
 			if (worker.offline && !this.#rechecking.has(worker.name)) next = Math.min(next, worker.offline.nextCheckAt);
 		}
 
 		if (next === Number.POSITIVE_INFINITY || this.#context.isStopping()) return;
-		this.#recheckTimer = setTimeout(() => {
+		this.#context.timers.at(recheckTimer, next, () => {
 			this.#recheckDue();
-		}, Math.max(0, next - Date.now()));
-		this.#recheckTimer.unref();
+		});
 	}
 
 	#recheckDue(): void {

@@ -1,5 +1,6 @@
 import type {FinishedRun} from '../core/model.js';
 import type {SchedulerEvent} from '../core/scheduler.js';
+import {totalsOf, type RunTotals} from '../core/run-totals.js';
 import {readHistoryFrom, readHistoryTail} from './state/history-file.js';
 
 /** How many finished runs the engine keeps in memory for the UI and `status`. */
@@ -49,6 +50,20 @@ export class RunHistory {
 		return lastRuns;
 	}
 
+	/** Adds runs that ended, and what they add to the totals. */
+	record(runs: readonly FinishedRun[], totals: RunTotals): void {
+		this.recent.push(...runs);
+		this.totals.done += totals.done;
+		this.totals.failed += totals.failed;
+		if (this.recent.length > recentRunsKept) this.recent.splice(0, this.recent.length - recentRunsKept);
+	}
+
+	/** Runs whose end was refused by a failed save: the state, read back, has them running or queued again. */
+	forget(rolledBack: (run: FinishedRun) => boolean): void {
+		const kept = this.recent.filter(run => !rolledBack(run));
+		this.recent.splice(0, this.recent.length, ...kept);
+	}
+
 	/** Tells the listeners about dependency-failed runs already applied to the state. */
 	recordDependencyFailures(runs: FinishedRun[], wereQueued = true): void {
 		if (runs.length === 0) return;
@@ -56,7 +71,7 @@ export class RunHistory {
 		if (wereQueued) this.#emit({type: 'jobs-removed', ids: runs.map(run => run.id), at});
 		for (const run of runs) {
 			this.recent.push(run);
-			this.totals.failed++;
+			this.totals.failed += totalsOf([run]).failed;
 			this.#emit({type: 'job-finished', run, at});
 		}
 

@@ -1,12 +1,10 @@
 import {readdir, unlink} from 'node:fs/promises';
 import {join} from 'node:path';
-import type {FinishedRun, JobRun} from '../core/model.js';
-import {runOutcome} from '../core/model.js';
+import type {JobRun} from '../core/model.js';
 import {defaultCancelGraceMs} from '../core/scheduler.js';
-import {dependencyFailures} from './dependency-walk.js';
-import type {Dispatcher} from './dispatcher.js';
-import {afterSaveFailureMs} from './dispatcher.js';
+import {afterSaveFailureMs, type Dispatcher} from './dispatcher.js';
 import {commit, exitFileOf, type EngineContext} from './engine-context.js';
+import {planFinish} from './finish-plan.js';
 import {
 	exitStatusOf,
 	findJobProcess,
@@ -16,13 +14,11 @@ import {
 	type ExitStatus,
 } from './job-process.js';
 import {JobStarter, type WrapperExit} from './job-starter/job-starter.js';
-import {nextAttempt} from './next-attempt.js';
-import {recentRunsKept} from './run-history.js';
-import type {StateChange} from './state/scheduler-state.js';
-import {healthAfterRun, isUnreachableExit} from './worker-health.js';
+import {RunLifecycle} from './run-lifecycle.js';
 
 // The runs: spawned through the job starter, watched until they end, cancelled,
-// killed or timed out, and the runs a previous scheduler left adopted.
+// killed or timed out, and the runs a previous scheduler left adopted. Each
+// run's phase is in `lifecycle`; its timers are in the engine's registry.
 
 /** How often a job adopted from an earlier scheduler (not our child) is checked. */
 const adoptedPollMs = 200;
@@ -34,22 +30,17 @@ const adoptedPollMs = 200;
  * started, and its job would run a second time.
  */
 const lostStarterGraceMs = 1000;
+const adoptedPollTimer = 'adopted-poll';
+const afterSaveFailureTimer = 'after-save-failure';
+const killTimer = (runId: number) => `kill:${runId}`;
+const timeoutTimer = (runId: number) => `timeout:${runId}`;
+const lostStarterTimer = (runId: number) => `starter-lost:${runId}`;
+const unknownEnd: ExitStatus = {exitCode: null, signal: null};
 
 export class RunSupervisor {
+	readonly lifecycle = new RunLifecycle();
 	readonly #context: EngineContext;
 	readonly #dispatcher: Dispatcher;
-	/** Runs that an earlier scheduler started: not our children, so polled. */
-	readonly #adopted = new Map<number, JobRun>();
-	/** Runs whose process is our child, by runId: their exit is reported to us. */
-	readonly #children = new Set<number>();
-	/** How our children ended, until that is saved: the exit file may be missing it (a full disk). */
-	readonly #childExits = new Map<number, ExitStatus>();
-	#afterSaveFailure: NodeJS.Timeout | undefined;
-	#adoptedPoll: NodeJS.Timeout | undefined;
-	readonly #killTimers = new Map<number, NodeJS.Timeout>();
-	readonly #timeoutTimers = new Map<number, NodeJS.Timeout>();
-	/** Runs of a job starter that died, each waiting out lostStarterGraceMs before it is looked for. */
-	readonly #lostStarterTimers = new Set<NodeJS.Timeout>();
 	/** The helper process that spawns the jobs, off this event loop. */
 	readonly #starter = new JobStarter(reason => {
 		this.#context.bus.emit({type: 'error', message: `${reason}: the jobs it started are watched as after a restart, and a new one starts the next job`, at: Date.now()});
@@ -64,16 +55,14 @@ export class RunSupervisor {
 		this.#starter.warmUp();
 	}
 
-	/** Clears every timer; running jobs go on, and the next scheduler adopts them. */
+	/** Once the timers are cleared: running jobs go on, and the next scheduler adopts them. */
 	async stop(): Promise<void> {
-		clearInterval(this.#adoptedPoll);
-		clearTimeout(this.#afterSaveFailure);
-		for (const timer of [...this.#killTimers.values(), ...this.#timeoutTimers.values(), ...this.#lostStarterTimers]) clearTimeout(timer);
 		await Promise.all(this.#dispatcher.spawning);
 		await this.#starter.close();
 	}
 
 	async spawn(run: JobRun): Promise<void> {
+		this.lifecycle.saved(run.runId);
 		const worker = this.#context.state.workers.get(run.worker);
 		const started = await this.#starter.start({
 			script: run.script,
@@ -102,9 +91,8 @@ export class RunSupervisor {
 		}
 
 		commit(this.#context, [{type: 'run-spawned', runId: run.runId, pid: started.pid, pidStartTime: started.pidStartTime}]);
-		this.#children.add(run.runId);
+		this.lifecycle.spawned(run.runId);
 		void started.exited.then(wrapper => {
-			this.#children.delete(run.runId);
 			if (wrapper === 'lost') this.#adoptLost(run);
 			else this.#finishFromExitFile(run, wrapper);
 		});
@@ -116,15 +104,17 @@ export class RunSupervisor {
 
 	/** The job starter died: its jobs, and any it may have started unannounced, are watched like a previous scheduler's. */
 	#adoptLost(run: JobRun): void {
-		const timer = setTimeout(() => {
-			this.#lostStarterTimers.delete(timer);
+		const phase = this.lifecycle.phaseOf(run.runId)?.name;
+		// Ended meanwhile (a cancel's SIGKILL, a timeout): nothing is left to look for.
+		if (phase === 'ended-unsaved' || phase === undefined) return;
+		this.lifecycle.starterLost(run.runId);
+		this.#context.timers.at(lostStarterTimer(run.runId), Date.now() + lostStarterGraceMs, () => {
 			const current = this.#context.state.running.get(run.runId);
 			if (!current || this.#context.isStopping()) return;
 			this.#adopt(current);
 			// A run it never started went back to the queue: nothing else may come along to hand it out.
 			this.#context.scheduleDispatch();
-		}, lostStarterGraceMs);
-		this.#lostStarterTimers.add(timer);
+		});
 	}
 
 	#finishFromExitFile(run: JobRun, wrapper: Exclude<WrapperExit, 'lost'>): void {
@@ -141,98 +131,64 @@ export class RunSupervisor {
 			exit = {exitCode: null, signal: wrapper.signal ?? null};
 		}
 
-		this.#childExits.set(run.runId, exit);
 		this.#finish(run, exit);
 	}
 
 	#finish(run: JobRun, exit: ExitStatus): void {
-		const {pidStartTime, cancelRequestedAt, cancelKillAt, timedOut, notBefore, ...fields} = run;
-		const endedAt = Date.now();
-		const outcome = runOutcome(exit.exitCode, exit.signal, {requested: cancelRequestedAt !== undefined, timedOut: timedOut === true});
-		const unreachable = outcome === 'failed' && isUnreachableExit(exit.exitCode, this.#context.health);
-		const next = nextAttempt(run, outcome, unreachable, this.#context.health, endedAt);
-		const finished: FinishedRun = {
-			...fields,
-			endedAt,
-			exitCode: exit.exitCode,
-			signal: exit.signal,
-			outcome,
-			...(next && {requeued: next.reason}),
-		};
-		for (const timers of [this.#killTimers, this.#timeoutTimers]) {
-			clearTimeout(timers.get(run.runId));
-			timers.delete(run.runId);
-		}
-
-		this.#adopted.delete(run.runId);
-		this.#context.history.recent.push(finished);
-		if (this.#context.history.recent.length > recentRunsKept) this.#context.history.recent.splice(0, this.#context.history.recent.length - recentRunsKept);
-		// The totals count jobs that are done for good, not attempts.
-		if (outcome === 'succeeded') this.#context.history.totals.done++;
-		else if (!next) this.#context.history.totals.failed++;
-
-		// A job that failed for good takes down every job waiting for it, in the same change.
-		const dependencyFailed = !next && outcome !== 'succeeded' ? dependencyFailures(this.#context.state, [run.id], endedAt) : [];
-		const changes: StateChange[] = [{
-			type: 'run-finished',
-			run: finished,
-			...(next && {requeue: next.job}),
-			...(dependencyFailed.length > 0 && {dependencyFailed}),
-		}];
-		const workerBefore = this.#context.state.workers.get(run.worker);
-		const health = workerBefore && healthAfterRun(workerBefore, unreachable, this.#context.health, endedAt);
-		const wentOffline = health?.offline && !workerBefore?.offline;
-		if (health) changes.push({type: 'worker-health', name: run.worker, ...health});
-		const saved = this.#context.store.apply(changes);
-		this.#context.bus.emit({type: 'job-finished', run: finished, at: endedAt});
-		this.#context.history.recordDependencyFailures(dependencyFailed);
-		if (next) this.#context.bus.emit({type: 'jobs-queued', jobs: [next.job], front: true, at: endedAt});
-		const worker = this.#context.state.workers.get(run.worker);
-		if (worker) this.#context.bus.emit({type: 'worker-updated', worker: {...worker}, at: endedAt});
-		else this.#context.bus.emit({type: 'worker-removed', name: run.worker, at: endedAt});
-		if (wentOffline && health.offline) {
-			this.#context.bus.emit({type: 'worker-offline', name: run.worker, exitCode: exit.exitCode!, runs: health.unreachableStreak, nextCheckAt: health.offline.nextCheckAt, at: endedAt});
-			this.#context.scheduleRecheck();
-		}
-
+		const context = this.#context;
+		const plan = planFinish(context.state, context.health, run, exit, Date.now());
+		this.lifecycle.ended(run.runId, exit);
+		for (const name of [killTimer(run.runId), timeoutTimer(run.runId), lostStarterTimer(run.runId)]) context.timers.clear(name);
+		context.history.record(plan.recorded, plan.totals);
+		const saved = context.store.apply(plan.changes);
+		for (const event of plan.events) context.bus.emit(event);
+		const worker = context.state.workers.get(run.worker);
+		const endedAt = plan.finished.endedAt;
+		if (worker) context.bus.emit({type: 'worker-updated', worker, at: endedAt});
+		else context.bus.emit({type: 'worker-removed', name: run.worker, at: endedAt});
+		for (const event of plan.eventsAfterWorker) context.bus.emit(event);
+		if (plan.eventsAfterWorker.length > 0) context.scheduleRecheck();
 		// The exit file goes only once the finish is on disk: until then it is what tells a restart how the job ended.
+		const ended = this.lifecycle.phaseOf(run.runId);
 		saved.then(
 			async () => {
-				this.#childExits.delete(run.runId);
-				await unlink(exitFileOf(this.#context, run)).catch(() => undefined);
+				if (this.lifecycle.phaseOf(run.runId) === ended) this.lifecycle.endSaved(run.runId);
+				await unlink(exitFileOf(context, run)).catch(() => undefined);
 			},
-			(error: Error) => this.#context.bus.emit({type: 'error', message: error.message, at: Date.now()}),
+			(error: Error) => context.bus.emit({type: 'error', message: error.message, at: Date.now()}),
 		);
-		this.#context.scheduleDispatch();
+		context.scheduleDispatch();
 	}
+
+	// Cancellation: SIGTERM to the job's process group, SIGKILL when the grace runs out.
 
 	terminate(run: JobRun): void {
 		const current = this.#context.state.running.get(run.runId);
 		if (!current?.pid || current.cancelKillAt === undefined) return;
+		const phase = this.lifecycle.phaseOf(run.runId)?.name;
+		if (phase === 'ended-unsaved') return;
 		signalJobGroup(current.pid, 'SIGTERM');
+		// Otherwise it is cancelling already, or it will be once it is adopted (it has `cancelKillAt`).
+		if (phase === 'spawned' || phase === 'adopted') this.lifecycle.cancelling(run.runId);
 		this.#armKill(current);
 	}
 
 	#armKill(run: JobRun): void {
-		if (this.#killTimers.has(run.runId) || run.cancelKillAt === undefined) return;
-		const timer = setTimeout(() => {
-			this.#killTimers.delete(run.runId);
+		if (this.#context.timers.has(killTimer(run.runId)) || run.cancelKillAt === undefined) return;
+		this.#context.timers.at(killTimer(run.runId), run.cancelKillAt, () => {
 			if (run.pid && this.#context.state.running.has(run.runId) && isProcessAlive(run.pid, run.pidStartTime)) {
 				signalJobGroup(run.pid, 'SIGKILL');
 			}
-		}, Math.max(0, run.cancelKillAt - Date.now()));
-		timer.unref();
-		this.#killTimers.set(run.runId, timer);
+		});
 	}
 
+	// Timeouts: a run past its job's time limit is cancelled as `cancel` does it, and recorded as timed out.
+
 	#armTimeout(run: JobRun): void {
-		if (run.timeoutMs === undefined || this.#timeoutTimers.has(run.runId)) return;
-		const timer = setTimeout(() => {
-			this.#timeoutTimers.delete(run.runId);
+		if (run.timeoutMs === undefined || this.#context.timers.has(timeoutTimer(run.runId))) return;
+		this.#context.timers.at(timeoutTimer(run.runId), run.startedAt + run.timeoutMs, () => {
 			this.#timeOut(run.runId);
-		}, Math.max(0, run.startedAt + run.timeoutMs - Date.now()));
-		timer.unref();
-		this.#timeoutTimers.set(run.runId, timer);
+		});
 	}
 
 	#timeOut(runId: number): void {
@@ -244,6 +200,8 @@ export class RunSupervisor {
 		this.terminate(run);
 	}
 
+	// Adoption: runs a previous scheduler started are finished, watched, or put back in the queue.
+
 	async adoptRunningJobs(): Promise<void> {
 		// First, while the state is still exactly what is on disk: once #adopt has finished a run in
 		// memory, its exit file must stay until that finish is saved (#finish removes it then), or a
@@ -254,10 +212,10 @@ export class RunSupervisor {
 
 	/** Watches a run whose process is not our child, or records how it ended. */
 	#adopt(run: JobRun): void {
-		const childExit = this.#childExits.get(run.runId);
-		if (childExit) {
-			// Our child, whose end could not be saved the first time.
-			this.#finish(run, childExit);
+		const phase = this.lifecycle.phaseOf(run.runId);
+		if (phase?.name === 'ended-unsaved') {
+			// Its end could not be saved the first time: the exit file may be missing it (a full disk).
+			this.#finish(run, phase.exit);
 			return;
 		}
 
@@ -265,14 +223,17 @@ export class RunSupervisor {
 		const pid = run.pid ?? findJobProcess(exitFile);
 		if (pid !== undefined && isProcessAlive(pid, run.pid === undefined ? undefined : run.pidStartTime)) {
 			if (run.pid === undefined) commit(this.#context, [{type: 'run-spawned', runId: run.runId, pid, pidStartTime: undefined}]);
-			this.#adopted.set(run.runId, run);
+			this.lifecycle.adopted(run.runId);
 			this.#armTimeout(run);
-			if (run.cancelKillAt !== undefined) this.#armKill(run);
-			if (this.#adoptedPoll === undefined) {
-				this.#adoptedPoll = setInterval(() => {
+			if (run.cancelKillAt !== undefined) {
+				this.lifecycle.cancelling(run.runId);
+				this.#armKill(run);
+			}
+
+			if (!this.#context.timers.has(adoptedPollTimer)) {
+				this.#context.timers.every(adoptedPollTimer, adoptedPollMs, () => {
 					this.#pollAdopted();
-				}, adoptedPollMs);
-				this.#adoptedPoll.unref();
+				});
 			}
 
 			return;
@@ -283,52 +244,54 @@ export class RunSupervisor {
 			this.#finish(run, status);
 		} else if (status === 'missing' && run.pid === undefined) {
 			// The scheduler stopped between saving the run and spawning it: it never ran.
+			this.lifecycle.abandoned(run.runId);
 			commit(this.#context, [{type: 'run-abandoned', runId: run.runId}]);
 		} else {
-			this.#finish(run, {exitCode: null, signal: null});
+			this.#finish(run, unknownEnd);
 		}
 	}
 
 	/** Exit files of runs already recorded (a crash came between the record and the clean-up). */
 	async #removeStaleExitFiles(): Promise<void> {
-		const files = await readdir(this.#context.runsDir).catch(() => []);
+		const {runsDir} = this.#context;
+		const files = await readdir(runsDir).catch(() => []);
 		await Promise.all(files
 			.filter(file => file.endsWith('.exit') && !this.#context.state.running.has(Number(file.slice(0, -'.exit'.length))))
-			.map(async file => unlink(join(this.#context.runsDir, file)).catch(() => undefined)));
+			.map(async file => unlink(join(runsDir, file)).catch(() => undefined)));
 	}
 
 	#pollAdopted(): void {
-		for (const run of this.#adopted.values()) {
+		const polled = this.lifecycle.runsIn('adopted', 'cancelling').filter(runId => this.lifecycle.isPolled(runId));
+		for (const runId of polled) {
+			const run = this.#context.state.running.get(runId);
+			if (!run) continue;
 			if (run.pid !== undefined && isProcessAlive(run.pid, run.pidStartTime)) continue;
-			this.#adopted.delete(run.runId);
 			const status = readExitFile(exitFileOf(this.#context, run));
-			this.#finish(run, typeof status === 'object' ? status : {exitCode: null, signal: null});
+			this.#finish(run, typeof status === 'object' ? status : unknownEnd);
 		}
 
-		if (this.#adopted.size === 0) {
-			clearInterval(this.#adoptedPoll);
-			this.#adoptedPoll = undefined;
-		}
+		if (!this.lifecycle.runsIn('adopted', 'cancelling').some(runId => this.lifecycle.isPolled(runId))) this.#context.timers.clear(adoptedPollTimer);
 	}
+
+	// A failed save: the store has read the state back from disk; what was refused must not show.
 
 	afterSaveFailed(error: Error): void {
 		const at = Date.now();
+		const {state, history} = this.#context;
 		this.#dispatcher.saveFailedAt = at;
 		// Finishes that were refused: those runs are running again as far as the state knows.
 		// And jobs recorded `dependency-failed` that are back in the queue.
-		const rolledBack = this.#context.history.recent.filter(run => this.#context.state.running.has(run.runId) || (run.outcome === 'dependency-failed' && this.#context.state.queue.has(run.id)));
-		for (const run of rolledBack) this.#context.history.recent.splice(this.#context.history.recent.indexOf(run), 1);
+		history.forget(run => state.running.has(run.runId) || (run.outcome === 'dependency-failed' && state.queue.has(run.id)));
 		this.#context.bus.emit({type: 'error', message: error.message, at});
 		this.#context.bus.emit({type: 'state-loaded', at});
 		// Once the disk may have room again: runs that ended meanwhile are recorded, and jobs start again.
-		clearTimeout(this.#afterSaveFailure);
-		this.#afterSaveFailure = setTimeout(() => {
+		this.#context.timers.at(afterSaveFailureTimer, at + afterSaveFailureMs, () => {
 			for (const run of [...this.#context.state.running.values()]) {
-				if (!this.#children.has(run.runId) && !this.#adopted.has(run.runId)) this.#adopt(run);
+				const phase = this.lifecycle.phaseOf(run.runId)?.name;
+				if (phase === undefined || phase === 'ended-unsaved') this.#adopt(run);
 			}
 
 			this.#context.scheduleDispatch();
-		}, afterSaveFailureMs);
-		this.#afterSaveFailure.unref();
+		});
 	}
 }

@@ -86,11 +86,18 @@ export async function removeJobs(context: EngineContext, selector: JobSelector):
 
 export async function cancelJobs(context: EngineContext, ids: number[], graceMs = defaultCancelGraceMs): Promise<void> {
 	refuseWhenStopping(context);
-	const runs = [...context.state.running.values()];
+	const wanted = new Set(ids);
+	const {runningJobIds} = context.state;
+	// Only when some of the jobs are running is the list of runs looked through, once.
+	const runs = new Map<number, JobRun>();
+	if ([...wanted].some(id => runningJobIds.has(id))) {
+		for (const run of context.state.running.values()) if (wanted.has(run.id)) runs.set(run.id, run);
+	}
+
 	const queuedIds: number[] = [];
 	const runsToCancel: JobRun[] = [];
-	for (const id of new Set(ids)) {
-		const run = runs.find(candidate => candidate.id === id);
+	for (const id of wanted) {
+		const run = runs.get(id);
 		if (run) runsToCancel.push(run);
 		else if (context.state.queue.has(id)) queuedIds.push(id);
 		else throw new UserError(`job ${id} is neither queued nor running`);
@@ -115,7 +122,7 @@ export async function cancelJobs(context: EngineContext, ids: number[], graceMs 
 
 function refuseUnlessQueued(context: EngineContext, id: number): void {
 	if (context.state.queue.has(id)) return;
-	if ([...context.state.running.values()].some(run => run.id === id)) throw new UserError(`job ${id} is running: use \`jobdeck cancel ${id}\``);
+	if (context.state.runningJobIds.has(id)) throw new UserError(`job ${id} is running: use \`jobdeck cancel ${id}\``);
 	throw new UserError(`job ${id} is not queued`);
 }
 

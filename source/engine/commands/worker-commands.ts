@@ -29,7 +29,8 @@ export async function addWorkers(context: EngineContext, request: AddWorkersRequ
 
 export async function removeWorkers(context: EngineContext, names: string[], mode: RemoveWorkerMode): Promise<void> {
 	refuseWhenStopping(context);
-	const workers = names.map(name => existingWorker(context, name));
+	// `remove-worker a a` removes a once, and journals it once.
+	const workers = [...new Set(names)].map(name => existingWorker(context, name));
 	const busy = workers.filter(worker => (context.state.busySlots.get(worker.name) ?? 0) > 0);
 	if (mode === 'now' && busy.length > 0) {
 		const worker = busy[0]!;
@@ -58,7 +59,7 @@ export async function removeWorkers(context: EngineContext, names: string[], mod
 
 export async function setWorkersDrained(context: EngineContext, names: string[], drained: boolean): Promise<void> {
 	refuseWhenStopping(context);
-	const workers = names.map(name => existingWorker(context, name));
+	const workers = [...new Set(names)].map(name => existingWorker(context, name));
 	const at = Date.now();
 	const changes: StateChange[] = workers.map(worker => ({type: 'worker-flags', name: worker.name, drained}));
 	const events: SchedulerEvent[] = [];
