@@ -6,7 +6,7 @@ import {UserError} from '../../core/user-error.js';
 import {statusJson, type StatusJson} from '../../core/status-json.js';
 import {formatDuration} from '../../core/format-duration.js';
 import {commandLine} from '../../core/command-line.js';
-import {formatExit} from '../format.js';
+import {formatExit} from '../plain-text.js';
 
 const queueShown = 20;
 
