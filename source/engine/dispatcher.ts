@@ -59,8 +59,9 @@ export class Dispatcher {
 				logFile: join(this.#context.logDir, `job_${runId}.txt`),
 			};
 			// The run is on disk before its process exists, so a crash can never start it twice.
-			started.push({run, saved: this.#context.store.apply([{type: 'run-started', run}])});
-			this.#context.bus.emit({type: 'job-started', run, at: run.startedAt});
+			const saved = this.#context.store.apply([{type: 'run-started', run}]);
+			this.#context.bus.publishWhenSaved(saved, [{type: 'job-started', run, at: run.startedAt}]);
+			started.push({run, saved});
 		}
 
 		for (const {run, saved} of started) {

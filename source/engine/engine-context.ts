@@ -39,13 +39,15 @@ export function refuseWhenStopping(context: EngineContext): void {
 export async function change(context: EngineContext, changes: StateChange[], events: SchedulerEvent[]): Promise<void> {
 	if (changes.length === 0) return;
 	const saved = context.store.apply(changes);
-	for (const event of events) context.bus.emit(event);
+	context.bus.publishWhenSaved(saved, events);
 	await saved;
 }
 
-/** Applies changes that no caller waits for; a failure to save is reported as an event. */
-export function commit(context: EngineContext, changes: StateChange[]): void {
-	context.store.apply(changes).catch((error: Error) => {
+/** Applies changes that no caller waits for, with the events that report them; a failure to save is reported as an event. */
+export function commit(context: EngineContext, changes: StateChange[], events: SchedulerEvent[] = []): void {
+	const saved = context.store.apply(changes);
+	context.bus.publishWhenSaved(saved, events);
+	saved.catch((error: Error) => {
 		context.bus.emit({type: 'error', message: error.message, at: Date.now()});
 	});
 }

@@ -80,9 +80,7 @@ export class Engine implements Scheduler {
 		try {
 			const store = await StateStore.open(dataDir);
 			const bus = new EventBus(() => store.state.queue.size);
-			const history = await RunHistory.load(store.files.history, event => {
-				bus.emit(event);
-			});
+			const history = await RunHistory.load(store.files.history);
 			const engine = new Engine(dataDir, logDir, store, lock, bus, history, {...defaultHealthPolicy, ...options.health});
 			await engine.#supervisor.adoptRunningJobs();
 			engine.#supervisor.warmUp();

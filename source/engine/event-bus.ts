@@ -2,11 +2,17 @@ import type {SchedulerEvent, SchedulerEventListener, SubscribeOptions} from '../
 import {withQueueCounts} from './queue-counts.js';
 
 // The engine's listeners (the UI, the control server's clients): events are
-// handed to them in one batch per turn of the event loop.
+// handed to them in one batch per turn of the event loop. An event says what
+// has been saved: one that reports a change goes out once the change is on
+// disk, and never when it could not be saved (a failed save reads the state
+// back and says so with `state-loaded`; what is done again is announced then).
+// Events go out in the order they were given.
 
 export class EventBus {
 	readonly #listeners = new Set<SchedulerEventListener>();
 	#pendingEvents: SchedulerEvent[] = [];
+	/** Settles once every event given so far is out (or dropped, its change refused). */
+	#published: Promise<void> = Promise.resolve();
 
 	constructor(private readonly queueLength: () => number) {}
 
@@ -16,10 +22,40 @@ export class EventBus {
 		return () => this.#listeners.delete(subscriber);
 	}
 
-	/** The event goes out as it is now: the objects in it are copied, as the state goes on changing them. */
+	/** Publishes an event that reports no change (an error, the stop), after those given before it. */
 	emit(event: SchedulerEvent): void {
-		this.#pendingEvents.push(frozenCopy(event));
-		if (this.#pendingEvents.length > 1) return;
+		this.publishWhenSaved(undefined, [event]);
+	}
+
+	/**
+	 * Publishes the events of a change once it is saved, after those given before them, or drops them
+	 * when it could not be. They go out as they are now: the objects in them are copied, as the state
+	 * goes on changing them.
+	 */
+	publishWhenSaved(saved: Promise<unknown> | undefined, events: readonly SchedulerEvent[]): void {
+		if (events.length === 0) return;
+		const copies = events.map(event => frozenCopy(event));
+		const previous = this.#published;
+		if (saved === undefined) {
+			this.#published = previous.then(() => {
+				this.#push(copies);
+			});
+			return;
+		}
+
+		this.#published = saved.then(
+			async () => {
+				await previous;
+				this.#push(copies);
+			},
+			async () => previous,
+		);
+	}
+
+	#push(events: readonly SchedulerEvent[]): void {
+		const first = this.#pendingEvents.length === 0;
+		this.#pendingEvents.push(...events);
+		if (!first) return;
 		queueMicrotask(() => {
 			const events = this.#pendingEvents;
 			this.#pendingEvents = [];

@@ -1,6 +1,6 @@
 import type {Worker} from '../core/model.js';
 import type {SchedulerEvent} from '../core/scheduler.js';
-import {commit, type EngineContext} from './engine-context.js';
+import type {EngineContext} from './engine-context.js';
 import {probeWorker} from './ssh-probe.js';
 import {healthAfterRecheck, healthOnProbation, type WorkerHealth} from './worker-health.js';
 
@@ -64,9 +64,11 @@ export class HealthMonitor {
 	}
 
 	#setHealth(worker: Worker, health: WorkerHealth, event: SchedulerEvent): void {
-		commit(this.#context, [{type: 'worker-health', name: worker.name, ...health}]);
-		this.#context.bus.emit({type: 'worker-updated', worker: {...worker}, at: event.at});
-		this.#context.bus.emit(event);
+		const saved = this.#context.store.apply([{type: 'worker-health', name: worker.name, ...health}]);
+		this.#context.bus.publishWhenSaved(saved, [{type: 'worker-updated', worker, at: event.at}, event]);
+		saved.catch((error: Error) => {
+			this.#context.bus.emit({type: 'error', message: error.message, at: Date.now()});
+		});
 		if (!health.offline) this.#context.scheduleDispatch();
 	}
 }

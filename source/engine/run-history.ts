@@ -10,19 +10,17 @@ export const recentRunsKept = 1000;
 // file (the newest may still be on their way to it), and the totals.
 
 export class RunHistory {
-	static async load(historyFile: string, emit: (event: SchedulerEvent) => void): Promise<RunHistory> {
-		return new RunHistory(historyFile, await readHistoryTail(historyFile, recentRunsKept), emit);
+	static async load(historyFile: string): Promise<RunHistory> {
+		return new RunHistory(historyFile, await readHistoryTail(historyFile, recentRunsKept));
 	}
 
 	readonly recent: FinishedRun[];
 	readonly totals = {done: 0, failed: 0};
 	readonly #historyFile: string;
-	readonly #emit: (event: SchedulerEvent) => void;
 
-	private constructor(historyFile: string, recent: FinishedRun[], emit: (event: SchedulerEvent) => void) {
+	private constructor(historyFile: string, recent: FinishedRun[]) {
 		this.#historyFile = historyFile;
 		this.recent = recent;
-		this.#emit = emit;
 	}
 
 	/** The last run of each of these jobs, from the runs kept in memory or else the history file. */
@@ -60,21 +58,24 @@ export class RunHistory {
 
 	/** Runs whose end was refused by a failed save: the state, read back, has them running or queued again. */
 	forget(rolledBack: (run: FinishedRun) => boolean): void {
+		const forgotten = this.recent.filter(run => rolledBack(run));
+		if (forgotten.length === 0) return;
+		// They are counted again when they are finished again.
+		const counted = totalsOf(forgotten);
+		this.totals.done -= counted.done;
+		this.totals.failed -= counted.failed;
 		const kept = this.recent.filter(run => !rolledBack(run));
 		this.recent.splice(0, this.recent.length, ...kept);
 	}
 
-	/** Tells the listeners about dependency-failed runs already applied to the state. */
-	recordDependencyFailures(runs: FinishedRun[], wereQueued = true): void {
-		if (runs.length === 0) return;
+	/** Records the dependency-failed runs of a change, and returns the events that tell of them. */
+	recordDependencyFailures(runs: FinishedRun[], wereQueued = true): SchedulerEvent[] {
+		if (runs.length === 0) return [];
 		const at = runs[0]!.endedAt;
-		if (wereQueued) this.#emit({type: 'jobs-removed', ids: runs.map(run => run.id), at});
-		for (const run of runs) {
-			this.recent.push(run);
-			this.totals.failed += totalsOf([run]).failed;
-			this.#emit({type: 'job-finished', run, at});
-		}
-
-		if (this.recent.length > recentRunsKept) this.recent.splice(0, this.recent.length - recentRunsKept);
+		this.record(runs, totalsOf(runs));
+		return [
+			...(wereQueued ? [{type: 'jobs-removed' as const, ids: runs.map(run => run.id), at}] : []),
+			...runs.map(run => ({type: 'job-finished' as const, run, at})),
+		];
 	}
 }

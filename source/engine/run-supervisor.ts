@@ -141,12 +141,13 @@ export class RunSupervisor {
 		for (const name of [killTimer(run.runId), timeoutTimer(run.runId), lostStarterTimer(run.runId)]) context.timers.clear(name);
 		context.history.record(plan.recorded, plan.totals);
 		const saved = context.store.apply(plan.changes);
-		for (const event of plan.events) context.bus.emit(event);
 		const worker = context.state.workers.get(run.worker);
 		const endedAt = plan.finished.endedAt;
-		if (worker) context.bus.emit({type: 'worker-updated', worker, at: endedAt});
-		else context.bus.emit({type: 'worker-removed', name: run.worker, at: endedAt});
-		for (const event of plan.eventsAfterWorker) context.bus.emit(event);
+		context.bus.publishWhenSaved(saved, [
+			...plan.events,
+			worker ? {type: 'worker-updated', worker, at: endedAt} : {type: 'worker-removed', name: run.worker, at: endedAt},
+			...plan.eventsAfterWorker,
+		]);
 		if (plan.eventsAfterWorker.length > 0) context.scheduleRecheck();
 		// The exit file goes only once the finish is on disk: until then it is what tells a restart how the job ended.
 		const ended = this.lifecycle.phaseOf(run.runId);
@@ -195,8 +196,7 @@ export class RunSupervisor {
 		const run = this.#context.state.running.get(runId);
 		if (!run || run.cancelRequestedAt !== undefined || this.#context.isStopping()) return;
 		const at = Date.now();
-		commit(this.#context, [{type: 'run-cancel-requested', runId, at, killAt: at + defaultCancelGraceMs, timedOut: true}]);
-		this.#context.bus.emit({type: 'cancel-requested', runId, id: run.id, timedOut: true, at});
+		commit(this.#context, [{type: 'run-cancel-requested', runId, at, killAt: at + defaultCancelGraceMs, timedOut: true}], [{type: 'cancel-requested', runId, id: run.id, timedOut: true, at}]);
 		this.terminate(run);
 	}
 

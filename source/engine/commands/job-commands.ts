@@ -38,11 +38,11 @@ export async function addJobs(context: EngineContext, newJobs: NewJob[]): Promis
 	const queued = jobs.filter(job => !failedIds.has(job.id));
 	let runId = context.state.nextRunId;
 	const dependencyFailed = failedAlready.map(({job, failed}) => dependencyFailedRun(job, runId++, failed, now));
-	const saved = change(context, 
+	const saved = change(
+		context,
 		[{type: 'jobs-queued', jobs: queued, ...(dependencyFailed.length > 0 && {dependencyFailed})}],
-		[{type: 'jobs-queued', jobs: queued, at: now}],
+		[{type: 'jobs-queued', jobs: queued, at: now}, ...context.history.recordDependencyFailures(dependencyFailed, false)],
 	);
-	context.history.recordDependencyFailures(dependencyFailed, false);
 	context.scheduleDispatch();
 	await saved;
 	return jobs;
@@ -56,7 +56,7 @@ export async function setJobPriority(context: EngineContext, ids: number[], prio
 	for (const id of jobIds) refuseUnlessQueued(context, id);
 	const saved = context.store.apply([{type: 'jobs-priority', ids: jobIds, priority: checked}]);
 	const jobs = jobIds.map(id => context.state.queue.get(id)!);
-	context.bus.emit({type: 'jobs-updated', jobs, at: Date.now()});
+	context.bus.publishWhenSaved(saved, [{type: 'jobs-updated', jobs, at: Date.now()}]);
 	context.scheduleDispatch();
 	await saved;
 	return jobs;
@@ -78,8 +78,11 @@ export async function removeJobs(context: EngineContext, selector: JobSelector):
 
 	const at = Date.now();
 	const dependencyFailed = dependencyFailures(context.state, ids, at);
-	const saved = change(context, [{type: 'jobs-removed', ids, ...(dependencyFailed.length > 0 && {dependencyFailed})}], [{type: 'jobs-removed', ids, at}]);
-	context.history.recordDependencyFailures(dependencyFailed);
+	const saved = change(
+		context,
+		[{type: 'jobs-removed', ids, ...(dependencyFailed.length > 0 && {dependencyFailed})}],
+		[{type: 'jobs-removed', ids, at}, ...context.history.recordDependencyFailures(dependencyFailed)],
+	);
 	await saved;
 	return ids;
 }
@@ -114,8 +117,7 @@ export async function cancelJobs(context: EngineContext, ids: number[], graceMs 
 		events.push({type: 'jobs-removed', ids: queuedIds, at});
 	}
 
-	const saved = change(context, changes, events);
-	context.history.recordDependencyFailures(dependencyFailed);
+	const saved = change(context, changes, [...events, ...context.history.recordDependencyFailures(dependencyFailed)]);
 	await saved;
 	for (const run of runsToCancel) context.terminate(run);
 }

@@ -72,8 +72,7 @@ export async function setWorkersDrained(context: EngineContext, names: string[],
 	}
 
 	const saved = context.store.apply(changes);
-	for (const worker of workers) context.bus.emit({type: 'worker-updated', worker: {...worker}, at});
-	for (const event of events) context.bus.emit(event);
+	context.bus.publishWhenSaved(saved, [...workers.map(worker => ({type: 'worker-updated' as const, worker, at})), ...events]);
 	await saved;
 	if (!drained) context.scheduleDispatch();
 }
@@ -95,7 +94,7 @@ export async function tagWorkers(context: EngineContext, names: string[], add: s
 	}));
 	const saved = context.store.apply(changes);
 	const updated = workers.map(worker => ({...worker}));
-	for (const worker of updated) context.bus.emit({type: 'worker-updated', worker, at});
+	context.bus.publishWhenSaved(saved, updated.map(worker => ({type: 'worker-updated' as const, worker, at})));
 	context.scheduleDispatch();
 	await saved;
 	return updated;
