@@ -42,7 +42,7 @@ withDataDir(program.command('start'))
 	.option('--offline-after <runs>', 'take a worker offline after this many runs in a row end with the unreachable exit code (0: never)', '3')
 	.option('--unreachable-exit-code <code>', 'the exit code that means the job could not reach its worker (ssh\'s is 255)', '255')
 	.option('--recheck-offline <duration>', 'first re-check of an offline worker after this long; the wait doubles up to 10m', '30s')
-	.action(async (positionalDataDir: string | undefined, positionalLogDir: string | undefined, options: DataDirOptions & StartOptions) => {
+	.action(async (positionalDataDir: string | undefined, positionalLogDir: string | undefined, options: DataDirOptions & StartFlags) => {
 		const {start} = await import('./cli/commands/start.js');
 		await start({
 			dataDir: positionalDataDir ?? dataDirOf(options),
@@ -55,7 +55,8 @@ withDataDir(program.command('start'))
 		});
 	});
 
-type StartOptions = {
+/** The flags of `start` as commander parses them (cli/commands/start.ts has the checked StartOptions). */
+type StartFlags = {
 	logDir: string;
 	log_dir?: string;
 	headless?: boolean;

@@ -1,5 +1,6 @@
 import {resolve} from 'node:path';
 import type {SchedulerSnapshot} from '../core/scheduler.js';
+import {totalsOf} from '../core/run-totals.js';
 import {readHistoryTail} from './state/history-file.js';
 import {loadState, stateFiles} from './state/state-store.js';
 
@@ -18,9 +19,7 @@ export async function readOfflineSnapshot(dataDir: string, finishedCount: number
 		queueLength: state.queue.size,
 		runningJobs: [...state.running.values()],
 		finished,
-		totals: {
-			done: finished.filter(run => run.outcome === 'succeeded').length,
-			failed: finished.filter(run => run.outcome !== 'succeeded').length,
-		},
+		// Of the last runs only: the history's head is not read.
+		totals: totalsOf(finished),
 	};
 }

@@ -2,8 +2,9 @@ import {spawnSync} from 'node:child_process';
 import {closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {execa} from 'execa';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {addJob, createSandbox, statusOf, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
+import {addJob, cliPath, createSandbox, statusOf, waitFor, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
 
 // The state files under trouble, through the real command line: damaged
 // files refuse a start and change nothing; a full disk refuses the change
@@ -168,10 +169,23 @@ describe.skipIf(!mountCheck.ok)('a full disk', () => {
 		await restarted.stop();
 	});
 
-	it('a job that ends while the disk is full is recorded once, with its true exit code, when there is room again', async () => {
+	it('a job that ends while the disk is full is recorded once, with its true exit code, when there is room again, and announced once', async () => {
 		const scheduler = await sandbox.startScheduler();
 		// It ends only once the disk is full (its directory is not on the full file system, only the data dir is).
 		sandbox.script('job.sh', '#!/bin/sh\nwhile [ ! -e release ]; do sleep 0.05; done\nexit 7\n');
+		// Its end, refused, must not be announced; the end saved once there is room is, once.
+		const events = execa('node', [cliPath, 'events', '--json', '--data-dir', sandbox.dataDir], {reject: false, stdin: 'ignore'});
+		let eventLines = '';
+		events.stdout?.setEncoding('utf8');
+		events.stdout?.on('data', (chunk: string) => {
+			eventLines += chunk;
+		});
+		await waitFor(async () => {
+			if (eventLines.includes('"resumed"')) return true;
+			await sandbox.run(['pause']);
+			await sandbox.run(['resume']);
+			return false;
+		}, undefined, 'the events stream');
 		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
 		// A long argument makes the run's journal line bigger than what is left of a page.
 		const id = await addJob(sandbox, ['./job.sh', 'x'.repeat(16 * 1024)]);
@@ -185,6 +199,10 @@ describe.skipIf(!mountCheck.ok)('a full disk', () => {
 		const done = await waitForStatus(sandbox, view => view.running.length === 0 && view.finished.length > 0);
 		expect(done.finished.map(run => [run.id, run.exitCode, run.outcome])).toEqual([[id, 7, 'failed']]);
 		await scheduler.stop();
+		await events;
+		const finishedEvents = eventLines.trim().split('\n').map(line => JSON.parse(line) as {type: string; run?: {id: number; exitCode: number | null}})
+			.filter(event => event.type === 'job-finished');
+		expect(finishedEvents.map(event => [event.run?.id, event.run?.exitCode])).toEqual([[id, 7]]);
 		const history = readFileSync(join(sandbox.dataDir, 'history.jsonl'), 'utf8').trim().split('\n');
 		expect(history).toHaveLength(1);
 	});

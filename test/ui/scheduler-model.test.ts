@@ -114,3 +114,16 @@ describe('computeLayout', () => {
 		}
 	});
 });
+
+describe('what the totals count', () => {
+	test('a run that will be retried is neither done nor failed; its last attempt that fails is failed once', () => {
+		let model = modelFromSnapshot(snapshot({workers: [worker]}));
+		model = applyEvents(model, [{type: 'job-finished', run: {...finished(1, 1, 'failed'), requeued: 'retry'}, at}]);
+		model = applyEvents(model, [{type: 'job-finished', run: {...finished(1, 2, 'failed'), requeued: 'worker-unreachable'}, at}]);
+		expect(model.totals).toEqual({done: 0, failed: 0});
+		model = applyEvents(model, [{type: 'job-finished', run: finished(1, 3, 'failed'), at}]);
+		model = applyEvents(model, [{type: 'job-finished', run: finished(2, 4, 'dependency-failed'), at}]);
+		model = applyEvents(model, [{type: 'job-finished', run: finished(3, 5), at}]);
+		expect(model.totals).toEqual({done: 1, failed: 2});
+	});
+});

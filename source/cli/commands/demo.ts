@@ -5,7 +5,7 @@ import {serveScheduler} from '../../control/control-server.js';
 import type {FinishedRun} from '../../core/model.js';
 import type {NewJob, SchedulerEvent} from '../../core/scheduler.js';
 import {Engine} from '../../engine/engine.js';
-import {formatEvent} from '../format.js';
+import {formatEvent} from '../plain-text.js';
 
 // `jobdeck demo`: the whole thing working, for someone with no cluster. A
 // throwaway data dir, a few local "workers" (the demo's job scripts never

@@ -1,7 +1,7 @@
 import {resolve} from 'node:path';
 import {connectToScheduler} from '../../control/control-client.js';
 import {UserError} from '../../core/user-error.js';
-import {eventLines} from '../format.js';
+import {eventLines} from '../plain-text.js';
 
 /**
  * Prints the scheduler's events as they happen, until interrupted or until

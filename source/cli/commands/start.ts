@@ -5,7 +5,7 @@ import {Engine} from '../../engine/engine.js';
 import type {HealthPolicy} from '../../engine/worker-health.js';
 import {UserError} from '../../core/user-error.js';
 import {parseDuration} from '../../core/validation.js';
-import {eventLines} from '../format.js';
+import {eventLines} from '../plain-text.js';
 import {onReaderGone} from '../reader-gone.js';
 import {continueInBackground} from './background-scheduler.js';
 

@@ -3,7 +3,7 @@ import {statusJson, type StatusJson} from '../../core/status-json.js';
 import {formatDuration} from '../../core/format-duration.js';
 import {commandLine} from '../../core/command-line.js';
 import {withSchedulerOrSavedState} from '../connect.js';
-import {formatExit} from '../format.js';
+import {formatExit} from '../plain-text.js';
 
 const queueShown = 20;
 

@@ -4,7 +4,7 @@ import {UserError} from '../../core/user-error.js';
 import {parseJobId} from '../../core/validation.js';
 import {noWorkerReasons} from '../../core/wait-reason.js';
 import {withScheduler} from '../connect.js';
-import {formatExit} from '../format.js';
+import {formatExit} from '../plain-text.js';
 
 // `jobdeck wait [ID…]`: blocks until the jobs are done, for scripts and CI.
 // A job is done when its last run ended and it is not queued again (a retry

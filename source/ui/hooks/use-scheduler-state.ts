@@ -2,7 +2,7 @@ import {useEffect, useState} from 'react';
 import type {Scheduler, SchedulerEvent} from '../../core/scheduler.js';
 import {applyEvents, modelFromSnapshot, type SchedulerModel} from '../state/scheduler-model.js';
 
-export type SchedulerState = {
+export type SchedulerModelState = {
 	readonly model?: SchedulerModel;
 	/** Why the first snapshot could not be taken. */
 	readonly loadError?: string;
@@ -14,8 +14,8 @@ export type SchedulerState = {
  * applied together at most once every `flushMs`, so that the screen
  * redraws at a bounded rate however busy the scheduler is.
  */
-export function useSchedulerState(scheduler: Scheduler, flushMs = 100): SchedulerState {
-	const [state, setState] = useState<SchedulerState>({});
+export function useSchedulerState(scheduler: Scheduler, flushMs = 100): SchedulerModelState {
+	const [state, setState] = useState<SchedulerModelState>({});
 	useEffect(() => {
 		let pending: SchedulerEvent[] = [];
 		let timer: NodeJS.Timeout | undefined;

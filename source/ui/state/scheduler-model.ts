@@ -1,5 +1,6 @@
 import type {FinishedRun, JobRun, Worker} from '../../core/model.js';
 import type {SchedulerEvent, SchedulerSnapshot} from '../../core/scheduler.js';
+import {totalsOf} from '../../core/run-totals.js';
 
 // The UI's own copy of the scheduler's state: one snapshot at mount, then
 // every event applied in order. Events that arrive before the snapshot
@@ -94,8 +95,8 @@ export function applyEvents(model: SchedulerModel, events: readonly SchedulerEve
 				finished ??= [...model.finished];
 				if (finished.some(run => run.runId === event.run.runId)) break;
 				finished.push(event.run);
-				const failed = event.run.outcome !== 'succeeded';
-				totals = {done: totals.done + (failed ? 0 : 1), failed: totals.failed + (failed ? 1 : 0)};
+				const added = totalsOf([event.run]);
+				totals = {done: totals.done + added.done, failed: totals.failed + added.failed};
 				session = {...session, finished: session.finished + 1, firstFinishAt: session.firstFinishAt ?? event.at};
 				break;
 			}
