@@ -1,22 +1,20 @@
-import {readFileSync} from 'node:fs';
-import {copyFile, open, readFile, rename, stat, type FileHandle} from 'node:fs/promises';
-import {join} from 'node:path';
+import {copyFile, open, rename, stat, type FileHandle} from 'node:fs/promises';
 import {Low} from 'lowdb';
 import type {FinishedRun} from '../../core/model.js';
 import {UserError} from '../../core/user-error.js';
+import {appendAll, isHistoryLine, readFirstLine} from './durable-file.js';
 import {formatHistoryLines, readHistoryFrom} from './history-file.js';
 import {PrivateTextFile} from './private-text-file.js';
+import {parseState, readTextSync, StateFileError, type JournalEntry, type LoadedState, type SnapshotDocument, type StateFiles, loadState, stateFiles} from './state-load.js';
 import {
 	applyChange,
 	documentFromState,
-	emptyState,
 	finishedRunsOf,
-	isStateDocument,
-	stateFromDocument,
 	type SchedulerState,
 	type StateChange,
-	type StateDocument,
 } from './scheduler-state.js';
+
+export {loadState, StateFileError, stateFiles, type StateFiles} from './state-load.js';
 
 // The scheduler's state on disk, in three files of the data dir:
 //   state.json     a lowdb snapshot of the whole state (workers, queue, running jobs)
@@ -34,36 +32,11 @@ import {
 // the state in memory is read back from the files, so that it never claims
 // what the disk does not hold.
 
-export type StateFiles = {
-	state: string;
-	journal: string;
-	history: string;
-	/** The history as of the last snapshot. */
-	previousHistory: string;
-};
-
-export function stateFiles(dataDir: string): StateFiles {
-	return {
-		state: join(dataDir, 'state.json'),
-		journal: join(dataDir, 'journal.jsonl'),
-		history: join(dataDir, 'history.jsonl'),
-		previousHistory: join(dataDir, 'history.jsonl.prev'),
-	};
-}
-
-/** Refuses to start on damaged state: the message names the file and the way back. */
-export class StateFileError extends UserError {
-	override name = 'StateFileError';
-}
-
 /** A change that could not be saved (a full disk): it was not made. */
 export class StateSaveError extends UserError {
 	override name = 'StateSaveError';
 }
 
-type SnapshotDocument = StateDocument & {historyBytes: number};
-
-type JournalEntry = {seq: number; change: StateChange};
 
 type Waiter = {resolve: () => void; reject: (error: Error) => void};
 
@@ -292,108 +265,3 @@ export class StateStore {
 	}
 }
 
-type LoadedState = {
-	state: SchedulerState;
-	seq: number;
-	historyBytesAtSnapshot: number;
-	finishedAfterSnapshot: FinishedRun[];
-};
-
-/** Reads the state as saved (snapshot plus journal) without taking ownership of anything. */
-export async function loadState(files: StateFiles): Promise<LoadedState> {
-	return parseState(files, await readText(files.state), await readText(files.journal) ?? '');
-}
-
-function parseState(files: StateFiles, snapshotText: string | undefined, journalText: string): LoadedState {
-	let document: unknown = null;
-	try {
-		if (snapshotText !== undefined) document = JSON.parse(snapshotText);
-	} catch (error) {
-		throw new StateFileError(`state file ${files.state} cannot be read (${(error as Error).message}); nothing was changed. `
-			+ `Its last good copy is ${files.state}.prev: move the damaged file away and copy that one into its place.`);
-	}
-
-	if (document !== null && !isStateDocument(document)) {
-		throw new StateFileError(`state file ${files.state} is JSON but not a jobdeck state; nothing was changed. Its last good copy is ${files.state}.prev: move the damaged file away and copy that one into its place (or use \`jobdeck load-status\` to import a status).`);
-	}
-
-	const snapshot = (document ?? {...documentFromState(emptyState(), 0), historyBytes: 0}) as SnapshotDocument;
-	const state = stateFromDocument(snapshot);
-	let seq = snapshot.journalSeq;
-	const finishedAfterSnapshot: FinishedRun[] = [];
-	for (const entry of parseJournal(files.journal, journalText)) {
-		if (entry.seq <= snapshot.journalSeq) continue;
-		applyChange(state, entry.change);
-		finishedAfterSnapshot.push(...finishedRunsOf(entry.change));
-		seq = entry.seq;
-	}
-
-	return {state, seq, historyBytesAtSnapshot: snapshot.historyBytes ?? 0, finishedAfterSnapshot};
-}
-
-function parseJournal(path: string, text: string): JournalEntry[] {
-	const lines = text.split('\n');
-	// The last piece has no newline: empty, or a write cut short by a crash, which was never acknowledged.
-	lines.pop();
-	return lines.map((line, index) => {
-		try {
-			const entry = JSON.parse(line) as JournalEntry;
-			if (typeof entry.seq !== 'number' || typeof entry.change?.type !== 'string') throw new Error('not a journal entry');
-			return entry;
-		} catch {
-			throw new StateFileError(`journal ${path} line ${index + 1} is damaged; nothing was changed. `
-				+ 'Keep a copy of the data dir, then delete the damaged lines (and every line after them) to start from the last good change.');
-		}
-	});
-}
-
-async function readText(path: string): Promise<string | undefined> {
-	try {
-		return await readFile(path, 'utf8');
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-		throw error;
-	}
-}
-
-function readTextSync(path: string): string | undefined {
-	try {
-		return readFileSync(path, 'utf8');
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-		throw error;
-	}
-}
-
-async function readFirstLine(handle: FileHandle): Promise<string> {
-	const buffer = Buffer.alloc(64 * 1024);
-	const {bytesRead} = await handle.read(buffer, 0, buffer.length, 0);
-	const text = buffer.subarray(0, bytesRead).toString('utf8');
-	return text.slice(0, Math.max(0, text.indexOf('\n')));
-}
-
-function isHistoryLine(line: string): boolean {
-	try {
-		const run = JSON.parse(line) as Partial<FinishedRun> | null;
-		return typeof run === 'object' && run !== null && typeof run.runId === 'number' && typeof run.id === 'number';
-	} catch {
-		return false;
-	}
-}
-
-async function appendAll(handle: FileHandle, text: string, expectedSize: number): Promise<number> {
-	const buffer = Buffer.from(text);
-	let written = 0;
-	try {
-		while (written < buffer.length) {
-			const result = await handle.write(buffer, written, buffer.length - written, null);
-			written += result.bytesWritten;
-		}
-	} catch (error) {
-		// Never leave half a line behind: the next append would glue onto it.
-		await handle.truncate(expectedSize).catch(() => undefined);
-		throw error;
-	}
-
-	return expectedSize + buffer.length;
-}
