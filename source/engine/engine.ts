@@ -50,6 +50,7 @@ import {probeWorker} from './ssh-probe.js';
 import {readHistoryFrom, readHistoryTail} from './state/history-file.js';
 import {nextMatch} from './state/next-match.js';
 import type {SchedulerState, StateChange} from './state/scheduler-state.js';
+import {syncDirectory} from './state/durable-file.js';
 import {StateStore} from './state/state-store.js';
 import {parseStatus} from './status-import.js';
 import {
@@ -72,6 +73,8 @@ export type EngineOptions = {
 	logDir: string;
 	/** When a worker counts as unreachable and how it is re-checked. */
 	health?: Partial<HealthPolicy>;
+	/** false: the state is never fsync'd (`start --no-sync`, for throwaway data dirs). */
+	sync?: boolean;
 };
 
 /** How many finished runs the engine keeps in memory for the UI and `status`. */
@@ -141,9 +144,11 @@ export class Engine implements Scheduler {
 		await chmod(dataDir, 0o700);
 		await mkdir(logDir, {recursive: true, mode: 0o700});
 		await mkdir(join(dataDir, 'runs'), {recursive: true, mode: 0o700});
+		// runs/ (and the data dir's first files) must survive a power cut: the exit files go there.
+		await syncDirectory(dataDir, {sync: options.sync ?? true});
 		const lock = await lockDataDir(dataDir);
 		try {
-			const store = await StateStore.open(dataDir);
+			const store = await StateStore.open(dataDir, {sync: options.sync});
 			const recent = await readHistoryTail(store.files.history, recentRunsKept);
 			const engine = new Engine(dataDir, logDir, store, lock, recent, {...defaultHealthPolicy, ...options.health});
 			await engine.#adoptRunningJobs();
