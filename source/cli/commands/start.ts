@@ -17,6 +17,8 @@ export type StartOptions = {
 	offlineAfter?: string;
 	unreachableExitCode?: string;
 	recheckOffline?: string;
+	/** false (`--no-sync`): never fsync the state. */
+	sync?: boolean;
 };
 
 /**
@@ -35,7 +37,7 @@ export async function start(options: StartOptions): Promise<void> {
 		return;
 	}
 
-	const engine = await Engine.start({dataDir: options.dataDir, logDir: options.logDir, health});
+	const engine = await Engine.start({dataDir: options.dataDir, logDir: options.logDir, health, sync: options.sync !== false});
 	const server = await serveScheduler(engine, engine.dataDir);
 	const stopOnSignal = () => {
 		void engine.stop();
@@ -81,12 +83,13 @@ async function schedulerAnswers(dataDir: string): Promise<boolean> {
 	}
 }
 
-/** The health rule's flags as the user typed them, for the scheduler that takes over. */
+/** The health rule's flags (and --no-sync) as the user typed them, for the scheduler that takes over. */
 function healthFlagsOf(options: StartOptions): string[] {
 	return [
 		...(options.offlineAfter === undefined ? [] : ['--offline-after', options.offlineAfter]),
 		...(options.unreachableExitCode === undefined ? [] : ['--unreachable-exit-code', options.unreachableExitCode]),
 		...(options.recheckOffline === undefined ? [] : ['--recheck-offline', options.recheckOffline]),
+		...(options.sync === false ? ['--no-sync'] : []),
 	];
 }
 
