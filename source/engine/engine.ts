@@ -50,7 +50,7 @@ import {probeWorker} from './ssh-probe.js';
 import {readHistoryFrom, readHistoryTail} from './state/history-file.js';
 import {nextMatch} from './state/next-match.js';
 import type {SchedulerState, StateChange} from './state/scheduler-state.js';
-import {syncDirectory} from './state/durable-file.js';
+import {makeDirectory} from './state/durable-file.js';
 import {StateStore} from './state/state-store.js';
 import {parseStatus} from './status-import.js';
 import {
@@ -139,13 +139,14 @@ export class Engine implements Scheduler {
 	static async start(options: EngineOptions): Promise<Engine> {
 		const dataDir = resolve(options.dataDir);
 		const logDir = resolve(options.logDir);
-		await mkdir(dataDir, {recursive: true, mode: 0o700});
+		const durability = {sync: options.sync ?? true};
+		// A data dir made here must survive a power cut, its name in its parent included.
+		await makeDirectory(dataDir, 0o700, durability);
 		// Whoever can reach the control socket can run programs as this user.
 		await chmod(dataDir, 0o700);
 		await mkdir(logDir, {recursive: true, mode: 0o700});
-		await mkdir(join(dataDir, 'runs'), {recursive: true, mode: 0o700});
-		// runs/ (and the data dir's first files) must survive a power cut: the exit files go there.
-		await syncDirectory(dataDir, {sync: options.sync ?? true});
+		// runs/ too: the exit files go there.
+		await makeDirectory(join(dataDir, 'runs'), 0o700, durability);
 		const lock = await lockDataDir(dataDir);
 		try {
 			const store = await StateStore.open(dataDir, {sync: options.sync});

@@ -1,5 +1,5 @@
 import {constants} from 'node:fs';
-import {open, rename, unlink, type FileHandle} from 'node:fs/promises';
+import {mkdir, open, rename, unlink, type FileHandle} from 'node:fs/promises';
 import {dirname} from 'node:path';
 import type {FinishedRun} from '../../core/model.js';
 
@@ -100,4 +100,14 @@ export async function appendAll(handle: FileHandle, text: string, expectedSize: 
 	}
 
 	return expectedSize + buffer.length;
+}
+
+/** mkdir -p whose new directories survive a power cut: the parent of each one it made is synced. */
+export async function makeDirectory(path: string, mode: number, durability: Durability): Promise<void> {
+	const first = await mkdir(path, {recursive: true, mode});
+	if (first === undefined) return;
+	for (let made = path; ; made = dirname(made)) {
+		await syncDirectory(dirname(made), durability);
+		if (made === first || dirname(made) === made) break;
+	}
 }
