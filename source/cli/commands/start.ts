@@ -7,6 +7,7 @@ import {UserError} from '../../core/user-error.js';
 import {parseDuration} from '../../core/validation.js';
 import {eventLines} from '../format.js';
 import {continueInBackground} from './background-scheduler.js';
+import {reportError} from '../report-error.js';
 
 export type StartOptions = {
 	dataDir: string;
@@ -40,7 +41,10 @@ export async function start(options: StartOptions): Promise<void> {
 	const engine = await Engine.start({dataDir: options.dataDir, logDir: options.logDir, health, sync: options.sync !== false});
 	const server = await serveScheduler(engine, engine.dataDir);
 	const stopOnSignal = () => {
-		void engine.stop();
+		// A final snapshot without room (a full disk) is one line: the journal still holds everything.
+		engine.stop().catch((error: unknown) => {
+			process.exitCode = reportError(error);
+		});
 	};
 
 	process.on('SIGTERM', stopOnSignal);
