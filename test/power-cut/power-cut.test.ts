@@ -17,6 +17,8 @@ import {lazyFsCheck, lazyFsRequired, mountLazyFs, type LazyMount} from '../helpe
 
 // JOBDECK_POWER_CUTS=N: fewer while working on it; CI runs the 20.
 const cuts = Number(process.env['JOBDECK_POWER_CUTS'] ?? 20);
+// JOBDECK_POWER_CUT_START_ARGS=--no-sync: the same test on a scheduler that syncs nothing, which it must catch.
+const startArgs = (process.env['JOBDECK_POWER_CUT_START_ARGS'] ?? '').split(' ').filter(Boolean);
 const clients = 3;
 
 const check = await lazyFsCheck();
@@ -77,7 +79,7 @@ describe.skipIf(!check.ok)('a power cut', () => {
 	/** Starts a scheduler on the lazyfs mount; it must come up with no repair, whatever the cut left. */
 	async function startScheduler(): Promise<void> {
 		let output = '';
-		const child = execa('node', [cliPath, 'start', '--headless', '--data-dir', dataDir(), '--log-dir', join(root, 'logs')], {cwd: root, reject: false, stdin: 'ignore', all: true});
+		const child = execa('node', [cliPath, 'start', '--headless', '--data-dir', dataDir(), '--log-dir', join(root, 'logs'), ...startArgs], {cwd: root, reject: false, stdin: 'ignore', all: true});
 		child.all?.setEncoding('utf8');
 		child.all?.on('data', (chunk: string) => {
 			output += chunk;
