@@ -42,6 +42,7 @@ withDataDir(program.command('start'))
 	.option('--offline-after <runs>', 'take a worker offline after this many runs in a row end with the unreachable exit code (0: never)', '3')
 	.option('--unreachable-exit-code <code>', 'the exit code that means the job could not reach its worker (ssh\'s is 255)', '255')
 	.option('--recheck-offline <duration>', 'first re-check of an offline worker after this long; the wait doubles up to 10m', '30s')
+	.option('--no-sync', 'for throwaway data dirs only: never fsync the state, so a power cut (not a crash) may lose acknowledged changes')
 	.action(async (positionalDataDir: string | undefined, positionalLogDir: string | undefined, options: DataDirOptions & StartFlags) => {
 		const {start} = await import('./cli/commands/start.js');
 		await start({
@@ -52,6 +53,7 @@ withDataDir(program.command('start'))
 			offlineAfter: options.offlineAfter,
 			unreachableExitCode: options.unreachableExitCode,
 			recheckOffline: options.recheckOffline,
+			sync: options.sync,
 		});
 	});
 
@@ -64,6 +66,7 @@ type StartFlags = {
 	offlineAfter: string;
 	unreachableExitCode: string;
 	recheckOffline: string;
+	sync: boolean;
 };
 
 withDataDir(program.command('ui'))

@@ -32,6 +32,7 @@ import {RunHistory} from './run-history.js';
 import {RunSupervisor} from './run-supervisor.js';
 import {readHistoryFrom, readHistoryTail} from './state/history-file.js';
 import type {SchedulerState} from './state/scheduler-state.js';
+import {makeDirectory} from './state/durable-file.js';
 import {StateStore} from './state/state-store.js';
 import {TimerRegistry} from './timer-registry.js';
 import {defaultHealthPolicy, type HealthPolicy} from './worker-health.js';
@@ -50,6 +51,8 @@ export type EngineOptions = {
 	logDir: string;
 	/** When a worker counts as unreachable and how it is re-checked. */
 	health?: Partial<HealthPolicy>;
+	/** false: the state is never fsync'd (`start --no-sync`, for throwaway data dirs). */
+	sync?: boolean;
 };
 
 export class Engine implements Scheduler {
@@ -75,17 +78,20 @@ export class Engine implements Scheduler {
 	static async start(options: EngineOptions): Promise<Engine> {
 		const dataDir = resolve(options.dataDir);
 		const logDir = resolve(options.logDir);
-		await mkdir(dataDir, {recursive: true, mode: 0o700});
+		const durability = {sync: options.sync ?? true};
+		// A data dir made here must survive a power cut, its name in its parent included.
+		await makeDirectory(dataDir, 0o700, durability);
 		// Whoever can reach the control socket can run programs as this user.
 		await makeDirPrivate(dataDir, 'data dir');
 		await chmod(dataDir, 0o700);
 		await mkdir(logDir, {recursive: true, mode: 0o700});
 		await makeDirPrivate(logDir, 'log dir');
-		await mkdir(join(dataDir, 'runs'), {recursive: true, mode: 0o700});
+		// runs/ too: the exit files go there.
+		await makeDirectory(join(dataDir, 'runs'), 0o700, durability);
 		await makeDirPrivate(join(dataDir, 'runs'), 'runs dir', {noLink: true});
 		const lock = await lockDataDir(dataDir);
 		try {
-			const store = await StateStore.open(dataDir);
+			const store = await StateStore.open(dataDir, {sync: options.sync});
 			const bus = new EventBus(() => store.state.queue.size);
 			const history = await RunHistory.load(store.files.history);
 			const engine = new Engine(dataDir, logDir, store, lock, bus, history, {...defaultHealthPolicy, ...options.health});

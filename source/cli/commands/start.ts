@@ -8,6 +8,7 @@ import {parseDuration} from '../../core/validation.js';
 import {eventLines} from '../plain-text.js';
 import {onReaderGone} from '../reader-gone.js';
 import {continueInBackground} from './background-scheduler.js';
+import {reportError} from '../report-error.js';
 
 export type StartOptions = {
 	dataDir: string;
@@ -18,6 +19,8 @@ export type StartOptions = {
 	offlineAfter?: string;
 	unreachableExitCode?: string;
 	recheckOffline?: string;
+	/** false (`--no-sync`): never fsync the state. */
+	sync?: boolean;
 };
 
 /**
@@ -36,10 +39,13 @@ export async function start(options: StartOptions): Promise<void> {
 		return;
 	}
 
-	const engine = await Engine.start({dataDir: options.dataDir, logDir: options.logDir, health});
+	const engine = await Engine.start({dataDir: options.dataDir, logDir: options.logDir, health, sync: options.sync !== false});
 	const server = await serveScheduler(engine, engine.dataDir);
 	const stopOnSignal = () => {
-		void engine.stop();
+		// A final snapshot without room (a full disk) is one line: the journal still holds everything.
+		engine.stop().catch((error: unknown) => {
+			process.exitCode = reportError(error);
+		});
 	};
 
 	process.on('SIGTERM', stopOnSignal);
@@ -84,12 +90,13 @@ async function schedulerAnswers(dataDir: string): Promise<boolean> {
 	}
 }
 
-/** The health rule's flags as the user typed them, for the scheduler that takes over. */
+/** The health rule's flags (and --no-sync) as the user typed them, for the scheduler that takes over. */
 function healthFlagsOf(options: StartOptions): string[] {
 	return [
 		...(options.offlineAfter === undefined ? [] : ['--offline-after', options.offlineAfter]),
 		...(options.unreachableExitCode === undefined ? [] : ['--unreachable-exit-code', options.unreachableExitCode]),
 		...(options.recheckOffline === undefined ? [] : ['--recheck-offline', options.recheckOffline]),
+		...(options.sync === false ? ['--no-sync'] : []),
 	];
 }
 
