@@ -43,6 +43,8 @@ withDataDir(program.command('start'))
 	.option('--unreachable-exit-code <code>', 'the exit code that means the job could not reach its worker (ssh\'s is 255)', '255')
 	.option('--recheck-offline <duration>', 'first re-check of an offline worker after this long; the wait doubles up to 10m', '30s')
 	.option('--no-sync', 'for throwaway data dirs only: never fsync the state, so a power cut (not a crash) may lose acknowledged changes')
+	.option('--keep-finished <n>', 'retention: keep at most the newest N finished runs (records and logs); saved, so later starts keep it; "off" lifts it')
+	.option('--keep-for <duration>', 'retention: remove finished runs that ended longer ago than this (2h, 30d); saved like --keep-finished; "off" lifts it')
 	.action(async (positionalDataDir: string | undefined, positionalLogDir: string | undefined, options: DataDirOptions & StartOptions) => {
 		const {start} = await import('./cli/commands/start.js');
 		await start({
@@ -54,6 +56,8 @@ withDataDir(program.command('start'))
 			unreachableExitCode: options.unreachableExitCode,
 			recheckOffline: options.recheckOffline,
 			sync: options.sync,
+			keepFinished: options.keepFinished,
+			keepFor: options.keepFor,
 		});
 	});
 
@@ -66,6 +70,8 @@ type StartOptions = {
 	unreachableExitCode: string;
 	recheckOffline: string;
 	sync: boolean;
+	keepFinished?: string;
+	keepFor?: string;
 };
 
 withDataDir(program.command('ui'))
@@ -186,6 +192,17 @@ withDataDir(program.command('retry'))
 	.action(async (ids: string[], options: DataDirOptions) => {
 		const {retryJobs} = await import('./cli/commands/jobs.js');
 		await retryJobs(dataDirOf(options), ids);
+	});
+
+withDataDir(program.command('clean'))
+	.description('remove finished runs\' records and log files: those matching every filter given, except what a queued or running job still needs')
+	.option('--older-than <duration>', 'only runs that ended longer ago than this (90s, 20m, 2h, 30d)')
+	.option('--keep <n>', 'keep the newest N finished runs (of those --outcome lets through)')
+	.option('--outcome <outcomes>', 'only runs that ended so: succeeded, failed, cancelled, timed-out, lost, dependency-failed (several with commas)')
+	.option('--json', 'print what was removed as one JSON object')
+	.action(async (options: DataDirOptions & {olderThan?: string; keep?: string; outcome?: string; json?: boolean}) => {
+		const {clean} = await import('./cli/commands/clean.js');
+		await clean(dataDirOf(options), options);
 	});
 
 withDataDir(program.command('priority'))

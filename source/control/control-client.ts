@@ -123,6 +123,7 @@ function createClient(socket: Socket): SchedulerClient {
 		removeJobs: async selector => call('removeJobs', selector),
 		cancelJobs: async (ids, graceMs) => call('cancelJobs', ids, graceMs),
 		retryJobs: async ids => call('retryJobs', ids),
+		clean: async request => call('clean', request),
 		setJobPriority: async (ids, priority) => call('setJobPriority', ids, priority),
 		setPaused: async paused => call('setPaused', paused),
 		loadStatus: async (status, cwd) => call('loadStatus', status, cwd),

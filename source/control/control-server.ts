@@ -290,6 +290,12 @@ function checkParams(method: SchedulerMethod, params: unknown[]): unknown[] {
 			break;
 		}
 
+		case 'clean': {
+			// Its fields are the engine's to check (checkCleanRequest), with the same words for every door.
+			if (!isObject(params[0])) refuse('{olderThanMs?, keep?, outcomes?}');
+			break;
+		}
+
 		case 'setPaused': {
 			if (typeof params[0] !== 'boolean') refuse('true or false');
 			break;

@@ -24,6 +24,7 @@ export const schedulerMethods: readonly SchedulerMethod[] = [
 	'removeJobs',
 	'cancelJobs',
 	'retryJobs',
+	'clean',
 	'setJobPriority',
 	'setPaused',
 	'loadStatus',

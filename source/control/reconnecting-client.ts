@@ -88,6 +88,7 @@ export async function attachToScheduler(dataDir: string): Promise<ReconnectingSc
 		removeJobs: async selector => current().removeJobs(selector),
 		cancelJobs: async (ids, graceMs) => current().cancelJobs(ids, graceMs),
 		retryJobs: async ids => current().retryJobs(ids),
+		clean: async request => current().clean(request),
 		setJobPriority: async (ids, priority) => current().setJobPriority(ids, priority),
 		setPaused: async paused => current().setPaused(paused),
 		loadStatus: async (status, cwd) => current().loadStatus(status, cwd),

@@ -22,6 +22,7 @@ import {
 import {jobMatches, normalizedFilter} from '../core/queue-filter.js';
 import {waitReasons} from '../core/wait-reason.js';
 import {UserError} from '../core/user-error.js';
+import {checkCleanRequest, type CleanResult, type RetentionChange} from '../core/retention.js';
 import {
 	checkArgs,
 	checkDurationMs,
@@ -46,6 +47,7 @@ import {
 import {JobStarter, type WrapperExit} from './job-starter/job-starter.js';
 import {nextAttempt} from './next-attempt.js';
 import {withQueueCounts} from './queue-counts.js';
+import {Retention} from './retention.js';
 import {probeWorker} from './ssh-probe.js';
 import {readHistoryFrom, readHistoryTail} from './state/history-file.js';
 import {nextMatch} from './state/next-match.js';
@@ -75,6 +77,8 @@ export type EngineOptions = {
 	health?: Partial<HealthPolicy>;
 	/** false: the state is never fsync'd (`start --no-sync`, for throwaway data dirs). */
 	sync?: boolean;
+	/** From `start --keep-finished`/`--keep-for`: replaces the policy saved in the state. Absent: the saved one stays. */
+	retention?: RetentionChange;
 };
 
 /** How many finished runs the engine keeps in memory for the UI and `status`. */
@@ -116,6 +120,7 @@ export class Engine implements Scheduler {
 	/** Runs of a job starter that died, each waiting out lostStarterGraceMs before it is looked for. */
 	readonly #lostStarterTimers = new Set<NodeJS.Timeout>();
 	readonly #health: HealthPolicy;
+	readonly #retention: Retention;
 	/** One timer for the next offline worker due a re-check. */
 	#recheckTimer: NodeJS.Timeout | undefined;
 	readonly #rechecking = new Set<string>();
@@ -152,6 +157,7 @@ export class Engine implements Scheduler {
 			const store = await StateStore.open(dataDir, {sync: options.sync});
 			const recent = await readHistoryTail(store.files.history, recentRunsKept);
 			const engine = new Engine(dataDir, logDir, store, lock, recent, {...defaultHealthPolicy, ...options.health});
+			await engine.#retention.start(options.retention);
 			await engine.#adoptRunningJobs();
 			engine.#starter.warmUp();
 			engine.#scheduleRecheck();
@@ -174,6 +180,13 @@ export class Engine implements Scheduler {
 		store.onReload(error => {
 			this.#afterSaveFailed(error);
 		});
+		this.#retention = new Retention(store, removed => {
+			// In place: the runs kept in memory are the history's newest, and must not outlive it.
+			const kept = this.#recent.filter(run => !removed.has(run.runId));
+			this.#recent.splice(0, this.#recent.length, ...kept);
+		}, message => {
+			this.#emit({type: 'error', message, at: Date.now()});
+		});
 	}
 
 	get #state(): SchedulerState {
@@ -192,6 +205,7 @@ export class Engine implements Scheduler {
 			runningJobs: [...this.#state.running.values()],
 			finished: [...this.#recent],
 			totals: {...this.#totals},
+			retention: this.#retention.status(),
 		};
 	}
 
@@ -485,6 +499,11 @@ export class Engine implements Scheduler {
 		return incomplete ? undefined : jobs;
 	}
 
+	async clean(request: unknown): Promise<CleanResult> {
+		this.#refuseWhenStopping();
+		return this.#retention.clean(checkCleanRequest(request));
+	}
+
 	async setPaused(paused: boolean): Promise<void> {
 		this.#refuseWhenStopping();
 		if (this.#state.paused === paused) return;
@@ -526,6 +545,7 @@ export class Engine implements Scheduler {
 		for (const timer of [...this.#killTimers.values(), ...this.#timeoutTimers.values(), ...this.#lostStarterTimers]) clearTimeout(timer);
 		await Promise.all(this.#spawning);
 		try {
+			await this.#retention.close();
 			await this.#starter.close();
 			await this.#store.close();
 		} finally {

@@ -18,6 +18,7 @@ export async function readOfflineSnapshot(dataDir: string, finishedCount: number
 		queueLength: state.queue.size,
 		runningJobs: [...state.running.values()],
 		finished,
+		retention: {keepFinished: state.retention.keepFinished ?? null, keepForMs: state.retention.keepForMs ?? null, finishedRuns: null, lastClean: null},
 		totals: {
 			done: finished.filter(run => run.outcome === 'succeeded').length,
 			failed: finished.filter(run => run.outcome !== 'succeeded').length,

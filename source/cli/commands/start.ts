@@ -5,6 +5,7 @@ import {Engine} from '../../engine/engine.js';
 import type {HealthPolicy} from '../../engine/worker-health.js';
 import {UserError} from '../../core/user-error.js';
 import {parseDuration} from '../../core/validation.js';
+import {parseRetentionDuration, parseRunCount, type RetentionChange} from '../../core/retention.js';
 import {eventLines} from '../format.js';
 import {continueInBackground} from './background-scheduler.js';
 
@@ -19,6 +20,9 @@ export type StartOptions = {
 	recheckOffline?: string;
 	/** false (`--no-sync`): never fsync the state. */
 	sync?: boolean;
+	/** Retention, as typed: a number of runs / a duration, or "off". */
+	keepFinished?: string;
+	keepFor?: string;
 };
 
 /**
@@ -27,6 +31,7 @@ export type StartOptions = {
  */
 export async function start(options: StartOptions): Promise<void> {
 	const health = healthPolicyOf(options);
+	const retention = retentionOf(options);
 	const interactive = !options.headless && process.stdout.isTTY && process.stdin.isTTY;
 	if (interactive && await schedulerAnswers(options.dataDir)) {
 		// On a terminal, a second `start` means "show me the scheduler": attach to it rather than refuse.
@@ -37,7 +42,7 @@ export async function start(options: StartOptions): Promise<void> {
 		return;
 	}
 
-	const engine = await Engine.start({dataDir: options.dataDir, logDir: options.logDir, health, sync: options.sync !== false});
+	const engine = await Engine.start({dataDir: options.dataDir, logDir: options.logDir, health, sync: options.sync !== false, retention});
 	const server = await serveScheduler(engine, engine.dataDir);
 	const stopOnSignal = () => {
 		void engine.stop();
@@ -90,7 +95,25 @@ function healthFlagsOf(options: StartOptions): string[] {
 		...(options.unreachableExitCode === undefined ? [] : ['--unreachable-exit-code', options.unreachableExitCode]),
 		...(options.recheckOffline === undefined ? [] : ['--recheck-offline', options.recheckOffline]),
 		...(options.sync === false ? ['--no-sync'] : []),
+		// The policy is saved in the state: the scheduler that takes over reads it there.
 	];
+}
+
+/**
+ * The retention flags, checked before anything starts. Only the flags given
+ * change the saved policy (null lifts a bound): `--keep-for 7d` alone keeps a
+ * saved --keep-finished.
+ */
+function retentionOf(options: StartOptions): RetentionChange | undefined {
+	if (options.keepFinished === undefined && options.keepFor === undefined) return undefined;
+	const change: RetentionChange = {};
+	if (options.keepFinished !== undefined) change.keepFinished = options.keepFinished === 'off' ? null : parseRunCount(options.keepFinished, '--keep-finished');
+	if (options.keepFor !== undefined) {
+		change.keepForMs = options.keepFor === 'off' ? null : parseRetentionDuration(options.keepFor, '--keep-for');
+		if (change.keepForMs !== null && change.keepForMs < 1000) throw new UserError(`--keep-for must be at least 1s, not ${JSON.stringify(options.keepFor)}`);
+	}
+
+	return change;
 }
 
 function healthPolicyOf(options: StartOptions): Partial<HealthPolicy> {

@@ -16,7 +16,7 @@ import {StateFileError, type StateFiles} from './state-load.js';
 export class HistoryWriter {
 	readonly #files: StateFiles;
 	readonly #durability: Durability;
-	readonly #handle: FileHandle;
+	#handle: FileHandle;
 	#bytes = 0;
 	/** Runs the journal holds but the history not yet (a write failed, or none was made yet). */
 	#unsaved: FinishedRun[] = [];
@@ -51,6 +51,19 @@ export class HistoryWriter {
 
 	async close(): Promise<void> {
 		await this.#handle.close();
+	}
+
+	/** Writes out every run the journal holds, and returns the history's size: the part a clean may rewrite. */
+	async bytesWritten(): Promise<number> {
+		await this.#appendUnsaved();
+		return this.#bytes;
+	}
+
+	/** After a clean's commit renamed a new history over this one: appends go to the new file from now on. */
+	async reopen(bytes: number): Promise<void> {
+		await this.#handle.close();
+		this.#handle = await openForAppend(this.#files.history, this.#durability);
+		this.#bytes = bytes;
 	}
 
 	async #appendUnsaved(): Promise<void> {
