@@ -43,6 +43,8 @@ withDataDir(program.command('start'))
 	.option('--unreachable-exit-code <code>', 'the exit code that means the job could not reach its worker (ssh\'s is 255)', '255')
 	.option('--recheck-offline <duration>', 'first re-check of an offline worker after this long; the wait doubles up to 10m', '30s')
 	.option('--no-sync', 'for throwaway data dirs only: never fsync the state, so a power cut (not a crash) may lose acknowledged changes')
+	// Given by a scheduler that goes on in the background: its stdout is this file, which it rotates.
+	.addOption(new Option('--rotate-output <file>').hideHelp())
 	.option('--keep-finished <n>', 'retention: keep at most the newest N finished runs (records and logs); saved, so later starts keep it; "off" lifts it')
 	.option('--keep-for <duration>', 'retention: remove finished runs that ended longer ago than this (2h, 30d); saved like --keep-finished; "off" lifts it')
 	.action(async (positionalDataDir: string | undefined, positionalLogDir: string | undefined, options: DataDirOptions & StartOptions) => {
@@ -58,6 +60,7 @@ withDataDir(program.command('start'))
 			sync: options.sync,
 			keepFinished: options.keepFinished,
 			keepFor: options.keepFor,
+			rotateOutput: options.rotateOutput,
 		});
 	});
 
@@ -72,6 +75,7 @@ type StartOptions = {
 	sync: boolean;
 	keepFinished?: string;
 	keepFor?: string;
+	rotateOutput?: string;
 };
 
 withDataDir(program.command('ui'))

@@ -8,6 +8,7 @@ import {parseDuration} from '../../core/validation.js';
 import {parseRetentionDuration, parseRunCount, type RetentionChange} from '../../core/retention.js';
 import {eventLines} from '../format.js';
 import {continueInBackground} from './background-scheduler.js';
+import {outputRotation, schedulerLogMaxBytes} from '../output-rotation.js';
 
 export type StartOptions = {
 	dataDir: string;
@@ -23,6 +24,8 @@ export type StartOptions = {
 	/** Retention, as typed: a number of runs / a duration, or "off". */
 	keepFinished?: string;
 	keepFor?: string;
+	/** The file stdout is appended to, by a scheduler that went on in the background: rotated at a size. */
+	rotateOutput?: string;
 };
 
 /**
@@ -54,7 +57,8 @@ export async function start(options: StartOptions): Promise<void> {
 	let detached = false;
 	try {
 		if (!interactive) {
-			printEvents(engine, options.json);
+			const written = options.rotateOutput === undefined ? undefined : outputRotation(options.rotateOutput, schedulerLogMaxBytes());
+			printEvents(engine, options.json, written);
 			console.log(options.json
 				? JSON.stringify({type: 'started', at: Date.now(), dataDir: engine.dataDir, logDir: engine.logDir, pid: process.pid})
 				: `jobdeck scheduler running on ${engine.dataDir} (logs in ${engine.logDir}), pid ${process.pid}`);
@@ -139,9 +143,12 @@ function healthPolicyOf(options: StartOptions): Partial<HealthPolicy> {
 	return health;
 }
 
-function printEvents(engine: Engine, json: boolean): void {
+function printEvents(engine: Engine, json: boolean, written?: (bytes: number) => void): void {
 	engine.subscribe(events => {
 		const lines = events.flatMap(event => eventLines(event, json));
-		if (lines.length > 0) process.stdout.write(lines.join('\n') + '\n');
+		if (lines.length === 0) return;
+		const text = lines.join('\n') + '\n';
+		process.stdout.write(text);
+		written?.(Buffer.byteLength(text));
 	});
 }
