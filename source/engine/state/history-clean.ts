@@ -1,3 +1,4 @@
+import {statSync, unlinkSync} from 'node:fs';
 import {open, readFile, rename, stat, unlink} from 'node:fs/promises';
 import {basename, dirname} from 'node:path';
 import type {FinishedRun, RunOutcome} from '../../core/model.js';
@@ -23,6 +24,8 @@ export type RemovedRun = {runId: number; id: number; outcome: RunOutcome; logFil
 export type HistoryFilter = (run: FinishedRun) => boolean;
 
 const chunkBytes = 1024 * 1024;
+/** Log files removed between two turns of the event loop. */
+const logBatch = 500;
 
 /** Calls `each` with every run in the first `bytes` bytes of the history, streaming: a huge history is never held whole. */
 export async function scanHistory(path: string, bytes: number, each: (run: FinishedRun, line: string, index: number) => void | Promise<void>): Promise<void> {
@@ -108,16 +111,23 @@ export async function commitCleanedHistory(files: StateFiles, durability: Durabi
 export async function finishClean(files: StateFiles, logs: readonly string[], removeManifest = true): Promise<{removedLogs: number; removedLogBytes: number}> {
 	let removedLogs = 0;
 	let removedLogBytes = 0;
-	for (const log of logs) {
-		// Only jobdeck's own log files: a record that names anything else is not ours to remove.
-		if (!/^job_\d+\.txt$/.test(basename(log))) continue;
-		const size = (await stat(log).catch(() => undefined))?.size;
-		if (size === undefined) continue;
-		try {
-			await unlink(log);
-			removedLogs++;
-			removedLogBytes += size;
-		} catch {}
+	// Synchronous calls, a batch at a time: the thread pool's stat+unlink pairs cost ten times as much on a busy machine.
+	for (let start = 0; start < logs.length; start += logBatch) {
+		for (const log of logs.slice(start, start + logBatch)) {
+			// Only jobdeck's own log files: a record that names anything else is not ours to remove.
+			if (!/^job_\d+\.txt$/.test(basename(log))) continue;
+			const size = statSync(log, {throwIfNoEntry: false})?.size;
+			if (size === undefined) continue;
+			try {
+				unlinkSync(log);
+				removedLogs++;
+				removedLogBytes += size;
+			} catch {}
+		}
+
+		await new Promise(resolve => {
+			setImmediate(resolve);
+		});
 	}
 
 	if (removeManifest) await unlink(files.cleanManifest).catch(() => undefined);
