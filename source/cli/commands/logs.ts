@@ -43,7 +43,7 @@ async function findLatestRun(dataDir: string, id: number, scheduler: SchedulerCl
 	const {stateFiles} = await import('../../engine/state/state-store.js');
 	const older = (await readHistoryFrom(stateFiles(resolve(dataDir)).history, 0)).findLast(candidate => candidate.id === id);
 	if (older) return older;
-	throw new UserError(`there is no job ${id}`);
+	throw new UserError(`there is no job ${id} (never added here, or its runs were removed by clean or the retention policy)`);
 }
 
 async function printFile(path: string, copier: StdoutCopier): Promise<void> {
