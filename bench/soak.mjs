@@ -110,12 +110,10 @@ async function soak(retention) {
 		const dataBytes = await duBytes(sandbox.dataDir);
 		const logBytes = await duBytes(sandbox.logDir);
 		const logFiles = readdirSync(sandbox.logDir).length;
-		// A fresh start: what the checkpoint's start costs, not one that has had the time to settle.
 		scheduler = startScheduler(sandbox, [], onEvent);
 		const start = await scheduler.started;
 		rows.push({finished: checkpoint, rss, start, status, statusJson, dataBytes, logBytes, logFiles, rate: checkpoint / ((performance.now() - began) / 1000)});
 		console.error(`retention ${retention ? 'on' : 'off'}: ${checkpoint} finished, ${JSON.stringify(rows.at(-1))}`);
-		// The RSS once it has run on: a start is not the figure the 20 % target is about.
 	}
 
 	await scheduler.stop();
