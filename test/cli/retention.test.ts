@@ -36,11 +36,13 @@ async function retentionOf(): Promise<RetentionView> {
 	return ((await statusOf(sandbox)).scheduler as unknown as {retention: RetentionView}).retention;
 }
 
+/** Runs `count` jobs and waits until the workers have recorded them all (the history may be cleaned meanwhile). */
 async function runJobs(count: number, script = '/bin/true'): Promise<void> {
-	const before = history().length;
+	const ran = (view: Awaited<ReturnType<typeof statusOf>>) => view.workers.reduce((total, worker) => total + worker.jobsDone + worker.jobsFailed, 0);
+	const before = ran(await statusOf(sandbox));
 	const result = await sandbox.run(['add-job', '--each', script, ...Array.from({length: count}, (_, index) => String(index))]);
 	expect(result.exitCode, result.stderr).toBe(0);
-	await waitFor(() => history().length >= before + count || undefined, 30_000, `${count} more runs in the history; have ${history().length}`);
+	await waitForStatus(sandbox, view => ran(view) >= before + count && view.running.length === 0, 30_000);
 }
 
 describe('jobdeck clean', () => {
@@ -143,6 +145,8 @@ describe('retention policy', () => {
 		await waitFor(() => bounded() || undefined, 20_000, `a bounded history; have ${history().length} runs and ${logFiles().length} logs`);
 		expect(await retentionOf()).toMatchObject({keepFinished: 3, keepForMs: null, lastClean: {by: 'policy'}});
 		await scheduler.stop();
+		// The history's last good copy is of the cleaned history, not the old one with the new one's tail glued on.
+		expect(readFileSync(join(sandbox.dataDir, 'history.jsonl.prev'), 'utf8')).toBe(readFileSync(join(sandbox.dataDir, 'history.jsonl'), 'utf8'));
 
 		// Saved: a start without the flag keeps it.
 		scheduler = await sandbox.startScheduler();
@@ -159,7 +163,12 @@ describe('retention policy', () => {
 		expect(await retentionOf()).toMatchObject({keepFinished: null, keepForMs: null});
 		const kept = history().length;
 		await runJobs(6);
-		expect(history().length).toBe(kept + 6);
+		// The history line follows the recorded end by a moment.
+		await waitFor(() => history().length === kept + 6 || undefined, 10_000, `${kept + 6} runs kept with the policy lifted`);
+		await new Promise(resolveLater => {
+			setTimeout(resolveLater, 1500);
+		});
+		expect(history().length, 'no clean once the policy is lifted').toBe(kept + 6);
 		// And the stopped scheduler's status shows the saved policy too.
 		await scheduler.stop();
 		expect(await retentionOf()).toMatchObject({keepFinished: null, keepForMs: null});

@@ -20,6 +20,8 @@ export class HistoryWriter {
 	#bytes = 0;
 	/** Runs the journal holds but the history not yet (a write failed, or none was made yet). */
 	#unsaved: FinishedRun[] = [];
+	/** Set when a clean replaced the history: its copy is of another file now, and must be copied whole. */
+	#previousReplaced = false;
 
 	static async open(files: StateFiles, durability: Durability): Promise<HistoryWriter> {
 		return new HistoryWriter(files, durability, await openForAppend(files.history, durability));
@@ -64,6 +66,7 @@ export class HistoryWriter {
 		await this.#handle.close();
 		this.#handle = await openForAppend(this.#files.history, this.#durability);
 		this.#bytes = bytes;
+		this.#previousReplaced = true;
 	}
 
 	async #appendUnsaved(): Promise<void> {
@@ -76,8 +79,8 @@ export class HistoryWriter {
 	async #updatePreviousHistory(): Promise<void> {
 		const {previousHistory} = this.#files;
 		const previousBytes = (await stat(previousHistory).catch(() => undefined))?.size;
-		if (previousBytes === this.#bytes) return;
-		if (previousBytes === undefined || previousBytes > this.#bytes) {
+		if (previousBytes === this.#bytes && !this.#previousReplaced) return;
+		if (previousBytes === undefined || previousBytes > this.#bytes || this.#previousReplaced) {
 			// None yet, or one from another history: a whole copy, put in place at once.
 			const temporary = `${previousHistory}.tmp`;
 			await copyFile(this.#files.history, temporary);
@@ -90,6 +93,7 @@ export class HistoryWriter {
 
 			await rename(temporary, previousHistory);
 			await syncDirectory(dirname(previousHistory), this.#durability);
+			this.#previousReplaced = false;
 			return;
 		}
 
