@@ -17,6 +17,8 @@ import {lazyFsCheck, lazyFsRequired, mountLazyFs, type LazyMount} from '../helpe
 
 // JOBDECK_POWER_CUTS=N: fewer while working on it; CI runs the 20.
 const cuts = Number(process.env['JOBDECK_POWER_CUTS'] ?? 20);
+// JOBDECK_POWER_CUT_START_ARGS=--no-sync: the same test on a scheduler that syncs nothing, which it must catch.
+const startArgs = (process.env['JOBDECK_POWER_CUT_START_ARGS'] ?? '').split(' ').filter(Boolean);
 const clients = 3;
 
 const check = await lazyFsCheck();
@@ -38,6 +40,10 @@ type Acknowledged = {
 	exitCodes: Map<number, number | null>;
 };
 
+function sizeOf(acknowledged: Acknowledged): number {
+	return acknowledged.jobs.size + acknowledged.workers.size + acknowledged.cancelled.size;
+}
+
 describe.skipIf(!check.ok)('a power cut', () => {
 	let root: string;
 	let lazy: LazyMount | undefined;
@@ -46,7 +52,7 @@ describe.skipIf(!check.ok)('a power cut', () => {
 	beforeAll(() => {
 		root = mkdtempSync(join(tmpdir(), 'jobdeck-power-cut-'));
 		mkdirSync(join(root, 'logs'));
-		writeFileSync(join(root, 'job.sh'), '#!/bin/sh\nsleep 0.$(( $1 % 4 ))\nexit "$1"\n', {mode: 0o755});
+		writeFileSync(join(root, 'job.sh'), '#!/bin/sh\n[ "$1" = long ] && exec sleep 120\nsleep 0.$(( $1 * 3 % 10 ))\nexit "$1"\n', {mode: 0o755});
 	});
 
 	afterAll(async () => {
@@ -73,7 +79,7 @@ describe.skipIf(!check.ok)('a power cut', () => {
 	/** Starts a scheduler on the lazyfs mount; it must come up with no repair, whatever the cut left. */
 	async function startScheduler(): Promise<void> {
 		let output = '';
-		const child = execa('node', [cliPath, 'start', '--headless', '--data-dir', dataDir(), '--log-dir', join(root, 'logs')], {cwd: root, reject: false, stdin: 'ignore', all: true});
+		const child = execa('node', [cliPath, 'start', '--headless', '--data-dir', dataDir(), '--log-dir', join(root, 'logs'), ...startArgs], {cwd: root, reject: false, stdin: 'ignore', all: true});
 		child.all?.setEncoding('utf8');
 		child.all?.on('data', (chunk: string) => {
 			output += chunk;
@@ -86,7 +92,8 @@ describe.skipIf(!check.ok)('a power cut', () => {
 	}
 
 	/** One client: add jobs, add workers, cancel queued jobs; a status read before each change, promoted once the change is acknowledged. */
-	async function client(index: number, acknowledged: Acknowledged, cutting: () => boolean): Promise<void> {
+	/** `long`: acknowledged jobs of this round that run for minutes, there to be cancelled (shared by the clients). */
+	async function client(index: number, acknowledged: Acknowledged, long: number[], cutting: () => boolean): Promise<void> {
 		for (let step = 0; !cutting(); step++) {
 			const seen = await status().catch(() => undefined);
 			const roll = Math.random();
@@ -94,21 +101,25 @@ describe.skipIf(!check.ok)('a power cut', () => {
 			let record: () => void;
 			if (roll < 0.1) {
 				const name = `w-${index}-${step}-${Math.floor(Math.random() * 1e9)}`;
-				result = await jobdeck(['add-worker', '--skip-ssh-check', '--slots', '2', name]);
+				result = await jobdeck(['add-worker', '--skip-ssh-check', name]);
 				record = () => acknowledged.workers.add(name);
-			} else if (roll < 0.25 && seen && seen.queue.length > 0) {
-				const id = seen.queue[Math.floor(Math.random() * seen.queue.length)]!.id;
+			} else if (roll < 0.5 && long.length > 0) {
+				// A long job: queued (it is removed) or running (SIGTERM, and its end recorded).
+				const id = long.splice(Math.floor(Math.random() * long.length), 1)[0]!;
 				result = await jobdeck(['cancel', String(id)]);
 				record = () => acknowledged.cancelled.add(id);
 			} else {
-				const codes = Array.from({length: 1 + Math.floor(Math.random() * 3)}, () => String(Math.floor(Math.random() * 6)));
+				const codes = Math.random() < 0.4 ? ['long'] : Array.from({length: 1 + Math.floor(Math.random() * 3)}, () => String(Math.floor(Math.random() * 6)));
 				result = await jobdeck(['add-job', '--each', './job.sh', ...codes]);
 				record = () => {
-					for (const id of result!.stdout.trim().split('\n')) acknowledged.jobs.add(Number(id));
+					const ids = result!.stdout.trim().split('\n').map(Number);
+					for (const id of ids) acknowledged.jobs.add(id);
+					if (codes[0] === 'long') long.push(...ids);
 				};
 			}
 
 			// Acknowledged only if the answer came before the cut was asked for.
+			if (result.exitCode !== 0 && process.env['JOBDECK_POWER_CUT_DEBUG']) console.log(`client ${index}: ${result.stderr.trim()}`);
 			if (result.exitCode !== 0 || cutting()) continue;
 			record();
 			// The change just acknowledged was saved after every change the status showed: their ends are on disk too.
@@ -144,7 +155,7 @@ describe.skipIf(!check.ok)('a power cut', () => {
 				if (process.env['JOBDECK_POWER_CUT_DEBUG']) console.log(JSON.stringify(view), execaSync('sh', ['-c', `ls -la ${dataDir()} ${dataDir()}/runs; for f in ${dataDir()}/*.json* ; do echo "== $f"; head -c 3000 $f; echo; done`]).stdout);
 				throw error;
 			}
-			if (cut === 0) await jobdeck(['add-worker', '--skip-ssh-check', '--slots', '4', 'w-first']);
+			if (cut === 0) await jobdeck(['add-worker', '--skip-ssh-check', '--slots', '2', 'w-first']);
 			else {
 				// A job added now gets an id no acknowledged job had.
 				const added = await jobdeck(['add-job', './job.sh', '0']);
@@ -156,10 +167,14 @@ describe.skipIf(!check.ok)('a power cut', () => {
 
 			if (cut === cuts) break;
 			let cutting = false;
-			const load = Array.from({length: clients}, async (_unused, index) => client(index, acknowledged, () => cutting));
-			// A random moment: some changes in flight, some runs ending.
+			const long: number[] = [];
+			const load = Array.from({length: clients}, async (_unused, index) => client(index, acknowledged, long, () => cutting));
+			// A random moment once the load is under way: after a random number of acknowledgements, and a little more.
+			const before = sizeOf(acknowledged);
+			const target = before + 2 + Math.floor(Math.random() * 8);
+			await waitFor(() => sizeOf(acknowledged) >= target, 300_000, `${target - before} acknowledgements in round ${cut + 1}; got ${sizeOf(acknowledged) - before}`);
 			await new Promise(resolveWait => {
-				setTimeout(resolveWait, 500 + Math.random() * 2500);
+				setTimeout(resolveWait, Math.random() * 1000);
 			});
 			cutting = true;
 			await lazy.cut();

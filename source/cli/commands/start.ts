@@ -9,6 +9,7 @@ import {parseRetentionDuration, parseRunCount, type RetentionChange} from '../..
 import {eventLines} from '../format.js';
 import {continueInBackground} from './background-scheduler.js';
 import {outputRotation, schedulerLogMaxBytes} from '../output-rotation.js';
+import {reportError} from '../report-error.js';
 
 export type StartOptions = {
 	dataDir: string;
@@ -48,7 +49,10 @@ export async function start(options: StartOptions): Promise<void> {
 	const engine = await Engine.start({dataDir: options.dataDir, logDir: options.logDir, health, sync: options.sync !== false, retention});
 	const server = await serveScheduler(engine, engine.dataDir);
 	const stopOnSignal = () => {
-		void engine.stop();
+		// A final snapshot without room (a full disk) is one line: the journal still holds everything.
+		engine.stop().catch((error: unknown) => {
+			process.exitCode = reportError(error);
+		});
 	};
 
 	process.on('SIGTERM', stopOnSignal);

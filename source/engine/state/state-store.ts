@@ -166,8 +166,8 @@ export class StateStore {
 	}
 
 	async #writeUnsaved(): Promise<void> {
-		const data = this.#db.data;
-		while (data.unsaved.length > 0) {
+		// this.#db.data afresh each time: a failed write replaces it with what the files hold.
+		while (this.#db.data.unsaved.length > 0) {
 			// The write takes every change in `unsaved` at once: these are the waiters it serves.
 			const waiters = this.#waiters;
 			this.#waiters = [];
