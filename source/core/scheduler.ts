@@ -1,4 +1,5 @@
 import type {EnvVars, FinishedRun, JobRun, QueuedJob, Worker} from './model.js';
+import type {CleanRequest, CleanResult, RetentionStatus} from './retention.js';
 
 // The one interface through which everything drives a scheduler: the
 // command line, the headless server and the UI. Two implementations exist,
@@ -58,6 +59,8 @@ export type SchedulerSnapshot = {
 	/** The newest finished runs, oldest first. */
 	finished: FinishedRun[];
 	totals: {done: number; failed: number};
+	/** The retention policy and the last clean; absent from a scheduler older than retention. */
+	retention?: RetentionStatus;
 };
 
 export type SchedulerEvent = {at: number} & (
@@ -154,6 +157,9 @@ export type Scheduler = {
 	retryJobs(ids: number[]): Promise<QueuedJob[]>;
 	/** Sets the priority of queued jobs; returns them. */
 	setJobPriority(ids: number[], priority: number): Promise<QueuedJob[]>;
+
+	/** Removes finished runs' records and log files (`jobdeck clean`); keeps the runs something still needs. */
+	clean(request: CleanRequest): Promise<CleanResult>;
 
 	setPaused(paused: boolean): Promise<void>;
 	/** Replaces workers and queue with those of a saved status (ours or the original tool's). */

@@ -1,4 +1,5 @@
 import {workerState, type FinishedRun, type JobRun, type QueuedJob, type Worker, type WorkerState} from './model.js';
+import type {RetentionStatus} from './retention.js';
 import type {SchedulerSnapshot, WaitingJob} from './scheduler.js';
 import {unfinishedIn, waitReasons} from './wait-reason.js';
 
@@ -7,7 +8,21 @@ import {unfinishedIn, waitReasons} from './wait-reason.js';
 // remove one.
 
 export type StatusJson = {
-	scheduler: {running: boolean; paused: boolean; dataDir: string; logDir: string};
+	scheduler: {
+		running: boolean;
+		paused: boolean;
+		dataDir: string;
+		logDir: string;
+		/**
+		 * The retention policy (docs/retention.md): `keepFinished` (runs) and
+		 * `keepForMs` (milliseconds), null when that bound is off;
+		 * `finishedRuns`, the runs in the history now (null unless a
+		 * keepFinished policy made the scheduler count them); `lastClean`, what
+		 * the last clean since the scheduler started removed (null: none), by
+		 * `jobdeck clean` or by the policy.
+		 */
+		retention: RetentionStatus;
+	};
 	workers: Array<Worker & {state: WorkerState; runningJobs: number[]}>;
 	/** `waiting`: why the job is not running yet, in words ("needs gpu: no worker has it"). */
 	queue: WaitingJob[];
@@ -20,7 +35,13 @@ export function statusJson(snapshot: SchedulerSnapshot, now = Date.now()): Statu
 	const runningOn = new Map<string, number[]>();
 	for (const run of snapshot.runningJobs) runningOn.set(run.worker, [...(runningOn.get(run.worker) ?? []), run.id]);
 	return {
-		scheduler: {running: snapshot.running, paused: snapshot.paused, dataDir: snapshot.dataDir, logDir: snapshot.logDir},
+		scheduler: {
+			running: snapshot.running,
+			paused: snapshot.paused,
+			dataDir: snapshot.dataDir,
+			logDir: snapshot.logDir,
+			retention: snapshot.retention ?? {keepFinished: null, keepForMs: null, finishedRuns: null, lastClean: null},
+		},
 		workers: snapshot.workers.map(worker => {
 			const runningJobs = runningOn.get(worker.name) ?? [];
 			return {...worker, state: workerState(worker, runningJobs.length), runningJobs};

@@ -17,6 +17,7 @@ import type {
 } from '../core/scheduler.js';
 import {jobMatches, normalizedFilter} from '../core/queue-filter.js';
 import {withRecentRuns} from '../core/recent-runs.js';
+import {checkCleanRequest, type CleanRequest, type CleanResult, type RetentionChange} from '../core/retention.js';
 import {waitReasons} from '../core/wait-reason.js';
 import * as jobCommands from './commands/job-commands.js';
 import * as pauseAndLoad from './commands/pause-and-load.js';
@@ -25,10 +26,11 @@ import * as workerCommands from './commands/worker-commands.js';
 import {lockDataDir, type DataDirLock} from './data-dir-lock.js';
 import {makeDirPrivate} from './private-dir.js';
 import {Dispatcher} from './dispatcher.js';
-import type {EngineContext} from './engine-context.js';
+import {refuseWhenStopping, type EngineContext} from './engine-context.js';
 import {EventBus} from './event-bus.js';
 import {HealthMonitor} from './health-monitor.js';
 import {RunHistory} from './run-history.js';
+import {Retention} from './retention.js';
 import {RunSupervisor} from './run-supervisor.js';
 import {readHistoryFrom, readHistoryTail} from './state/history-file.js';
 import type {SchedulerState} from './state/scheduler-state.js';
@@ -53,6 +55,8 @@ export type EngineOptions = {
 	health?: Partial<HealthPolicy>;
 	/** false: the state is never fsync'd (`start --no-sync`, for throwaway data dirs). */
 	sync?: boolean;
+	/** From `start --keep-finished`/`--keep-for`: replaces the policy saved in the state. Absent: the saved one stays. */
+	retention?: RetentionChange;
 };
 
 export class Engine implements Scheduler {
@@ -67,6 +71,7 @@ export class Engine implements Scheduler {
 	readonly #supervisor: RunSupervisor;
 	readonly #healthMonitor: HealthMonitor;
 	readonly #timers = new TimerRegistry();
+	readonly #retention: Retention;
 
 	#stopping = false;
 	#resolveStopped!: () => void;
@@ -95,6 +100,7 @@ export class Engine implements Scheduler {
 			const bus = new EventBus(() => store.state.queue.size);
 			const history = await RunHistory.load(store.files.history);
 			const engine = new Engine(dataDir, logDir, store, lock, bus, history, {...defaultHealthPolicy, ...options.health});
+			await engine.#retention.start(options.retention);
 			await engine.#supervisor.adoptRunningJobs();
 			engine.#supervisor.warmUp();
 			engine.#healthMonitor.scheduleRecheck();
@@ -143,6 +149,11 @@ export class Engine implements Scheduler {
 		store.onReload(error => {
 			this.#supervisor.afterSaveFailed(error);
 		});
+		this.#retention = new Retention(store, removed => {
+			history.drop(removed);
+		}, message => {
+			bus.emit({type: 'error', message, at: Date.now()});
+		});
 	}
 
 	get #state(): SchedulerState {
@@ -161,6 +172,7 @@ export class Engine implements Scheduler {
 			runningJobs: [...this.#state.running.values()],
 			finished: [...this.#history.recent],
 			totals: {...this.#history.totals},
+			retention: this.#retention.status(),
 		};
 	}
 
@@ -236,6 +248,11 @@ export class Engine implements Scheduler {
 		return retryJobs(this.#context, ids);
 	}
 
+	async clean(request: CleanRequest): Promise<CleanResult> {
+		refuseWhenStopping(this.#context);
+		return this.#retention.clean(checkCleanRequest(request));
+	}
+
 	async setPaused(paused: boolean): Promise<void> {
 		return pauseAndLoad.setPaused(this.#context, paused);
 	}
@@ -251,6 +268,7 @@ export class Engine implements Scheduler {
 		this.#bus.emit({type: 'stopping', at: Date.now()});
 		this.#timers.clearAll();
 		try {
+			await this.#retention.close();
 			await this.#supervisor.stop();
 			// Spawns that were under way may have armed a timeout.
 			this.#timers.clearAll();

@@ -16,10 +16,12 @@ import {StateFileError, type StateFiles} from './state-load.js';
 export class HistoryWriter {
 	readonly #files: StateFiles;
 	readonly #durability: Durability;
-	readonly #handle: FileHandle;
+	#handle: FileHandle;
 	#bytes = 0;
 	/** Runs the journal holds but the history not yet (a write failed, or none was made yet). */
 	#unsaved: FinishedRun[] = [];
+	/** Set when a clean replaced the history: its copy is of another file now, and must be copied whole. */
+	#previousReplaced = false;
 
 	static async open(files: StateFiles, durability: Durability): Promise<HistoryWriter> {
 		return new HistoryWriter(files, durability, await openForAppend(files.history, durability));
@@ -53,6 +55,20 @@ export class HistoryWriter {
 		await this.#handle.close();
 	}
 
+	/** Writes out every run the journal holds, and returns the history's size: the part a clean may rewrite. */
+	async bytesWritten(): Promise<number> {
+		await this.#appendUnsaved();
+		return this.#bytes;
+	}
+
+	/** After a clean's commit renamed a new history over this one: appends go to the new file from now on. */
+	async reopen(bytes: number): Promise<void> {
+		await this.#handle.close();
+		this.#handle = await openForAppend(this.#files.history, this.#durability);
+		this.#bytes = bytes;
+		this.#previousReplaced = true;
+	}
+
 	async #appendUnsaved(): Promise<void> {
 		if (this.#unsaved.length === 0) return;
 		this.#bytes = await appendAll(this.#handle, formatHistoryLines(this.#unsaved), this.#bytes);
@@ -63,8 +79,8 @@ export class HistoryWriter {
 	async #updatePreviousHistory(): Promise<void> {
 		const {previousHistory} = this.#files;
 		const previousBytes = (await stat(previousHistory).catch(() => undefined))?.size;
-		if (previousBytes === this.#bytes) return;
-		if (previousBytes === undefined || previousBytes > this.#bytes) {
+		if (previousBytes === this.#bytes && !this.#previousReplaced) return;
+		if (previousBytes === undefined || previousBytes > this.#bytes || this.#previousReplaced) {
 			// None yet, or one from another history: a whole copy, put in place at once.
 			const temporary = `${previousHistory}.tmp`;
 			await copyFile(this.#files.history, temporary);
@@ -77,6 +93,7 @@ export class HistoryWriter {
 
 			await rename(temporary, previousHistory);
 			await syncDirectory(dirname(previousHistory), this.#durability);
+			this.#previousReplaced = false;
 			return;
 		}
 

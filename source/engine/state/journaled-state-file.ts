@@ -1,6 +1,8 @@
-import type {FileHandle} from 'node:fs/promises';
+import {unlink, type FileHandle} from 'node:fs/promises';
 import type {Adapter} from 'lowdb';
 import {appendAll, openForAppend, syncData, type Durability} from './durable-file.js';
+import type {FinishedRun} from '../../core/model.js';
+import {commitCleanedHistory, recoverClean, scanHistory, writeCleanManifest, writeKeptHistory, type HistoryFilter, type RemovedRun} from './history-clean.js';
 import {HistoryWriter} from './history-writer.js';
 import {PrivateTextFile} from './private-text-file.js';
 import {loadState, loadStateSync, type JournalEntry, type LoadedState, type SnapshotDocument, type StateFiles} from './state-load.js';
@@ -34,6 +36,8 @@ export class JournaledStateFile implements Adapter<JournaledState> {
 	#history: HistoryWriter | undefined;
 	#journalBytes = 0;
 	#loaded: LoadedState | undefined;
+	/** Told how many runs each write added to the history (retention counts them). */
+	onRunsRecorded: ((count: number) => void) | undefined;
 
 	constructor(files: StateFiles, durability: Durability) {
 		this.files = files;
@@ -57,8 +61,10 @@ export class JournaledStateFile implements Adapter<JournaledState> {
 		this.#journal = await openForAppend(this.files.journal, this.#durability);
 		this.#journalBytes = (await this.#journal.stat()).size;
 		try {
+			// A clean that a crash cut short is undone or finished first: it may have changed the history's size.
+			const historyBytesAtSnapshot = await recoverClean(this.files, loaded.historyBytesAtSnapshot);
 			this.#history = await HistoryWriter.open(this.files, this.#durability);
-			await this.#history.repair(loaded.finishedAfterSnapshot, loaded.historyBytesAtSnapshot);
+			await this.#history.repair(loaded.finishedAfterSnapshot, historyBytesAtSnapshot);
 		} catch (error) {
 			await this.close();
 			throw error;
@@ -84,7 +90,9 @@ export class JournaledStateFile implements Adapter<JournaledState> {
 		}
 
 		// Acknowledged from here on: what follows may fail without losing anything the journal holds.
-		await history.add(entries.flatMap(entry => finishedRunsOf(entry.change)));
+		const runs = entries.flatMap(entry => finishedRunsOf(entry.change));
+		await history.add(runs);
+		if (runs.length > 0) this.onRunsRecorded?.(runs.length);
 		if (snapshot !== undefined) await this.#writeSnapshot(snapshot).catch(() => undefined);
 	}
 
@@ -92,6 +100,41 @@ export class JournaledStateFile implements Adapter<JournaledState> {
 	async snapshot(data: JournaledState): Promise<void> {
 		if (data.unsaved.length > 0) throw new Error('a snapshot must not leave changes out');
 		await this.#writeSnapshot(this.#serialise(data, []));
+	}
+
+	/**
+	 * Rewrites the history without the runs `remove` picks (history-clean.ts
+	 * says how a crash at any step leaves it whole). Only when every change is
+	 * written, and no write may run meanwhile. A snapshot first, so that the
+	 * journal holds no finished run the history lacks; the caller writes the
+	 * one after, which records the new size (until then clean.pending maps the
+	 * old size to the new one). Returns the runs removed; their log files are
+	 * the caller's to remove next (finishClean).
+	 */
+	async rewriteHistory(data: JournaledState, remove: HistoryFilter, count: (run: FinishedRun) => void): Promise<{removed: RemovedRun[]; keptRuns: number}> {
+		const {history} = this.#owned();
+		await this.snapshot(data);
+		const bytes = await history.bytesWritten();
+		await scanHistory(this.files.history, bytes, run => {
+			count(run);
+		});
+		const kept = await writeKeptHistory(this.files, bytes, remove, this.#durability);
+		if (kept.removed.length === 0) {
+			await unlink(this.files.cleanedHistory).catch(() => undefined);
+			return kept;
+		}
+
+		try {
+			await writeCleanManifest(this.files, {historyBytesBefore: bytes, historyBytesAfter: kept.keptBytes, logs: kept.removed.map(run => run.logFile)}, this.#durability);
+		} catch (error) {
+			await unlink(this.files.cleanedHistory).catch(() => undefined);
+			await unlink(this.files.cleanManifest).catch(() => undefined);
+			throw error;
+		}
+
+		await commitCleanedHistory(this.files, this.#durability);
+		await history.reopen(kept.keptBytes);
+		return kept;
 	}
 
 	async close(): Promise<void> {

@@ -23,6 +23,10 @@ export type StateFiles = {
 	history: string;
 	/** The history as of the last snapshot. */
 	previousHistory: string;
+	/** A clean's new history, until it is renamed over the history (see history-clean.ts). */
+	cleanedHistory: string;
+	/** What a clean under way commits to: the log files to remove once the history is replaced. */
+	cleanManifest: string;
 };
 
 export function stateFiles(dataDir: string): StateFiles {
@@ -31,6 +35,8 @@ export function stateFiles(dataDir: string): StateFiles {
 		journal: join(dataDir, 'journal.jsonl'),
 		history: join(dataDir, 'history.jsonl'),
 		previousHistory: join(dataDir, 'history.jsonl.prev'),
+		cleanedHistory: join(dataDir, 'history.jsonl.clean'),
+		cleanManifest: join(dataDir, 'clean.pending'),
 	};
 }
 

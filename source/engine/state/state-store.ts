@@ -1,7 +1,9 @@
 import {Low} from 'lowdb';
+import type {FinishedRun} from '../../core/model.js';
 import {UserError} from '../../core/user-error.js';
 import {JournaledStateFile, type JournaledState} from './journaled-state-file.js';
 import {stateFiles, type StateFiles} from './state-load.js';
+import {finishClean, type HistoryFilter, type RemovedRun} from './history-clean.js';
 import {applyChange, emptyState, type SchedulerState, type StateChange} from './scheduler-state.js';
 
 export {loadState, StateFileError, stateFiles, type StateFiles} from './state-load.js';
@@ -98,6 +100,47 @@ export class StateStore {
 		return saved;
 	}
 
+	/** Told how many finished runs each write added to the history. */
+	onRunsRecorded(listener: (count: number) => void): void {
+		this.#file.onRunsRecorded = listener;
+	}
+
+	/**
+	 * Removes from the history the runs `remove` picks, then their log files.
+	 * `count` sees every run first, in the same order, so that `remove` may
+	 * depend on counts (the newest N).
+	 * Changes applied meanwhile wait (they are saved, and acknowledged, once
+	 * the history is replaced); a crash at any moment leaves the old history
+	 * or the new one, and the next start finishes removing the log files.
+	 */
+	async cleanHistory(remove: HistoryFilter, count: (run: FinishedRun) => void): Promise<{removed: RemovedRun[]; keptRuns: number; removedLogs: number; removedLogBytes: number}> {
+		if (this.#closed) throw new UserError('the scheduler is stopping');
+		while (this.#flushing) await this.#flushing;
+		let release!: () => void;
+		// Holding #flushing keeps every other write out: apply() only queues its changes meanwhile.
+		this.#flushing = new Promise<void>(resolve => {
+			release = resolve;
+		});
+		let rewritten: {removed: RemovedRun[]; keptRuns: number};
+		let snapshotted = true;
+		try {
+			rewritten = await this.#file.rewriteHistory(this.#db.data, remove, count);
+			if (rewritten.removed.length > 0) {
+				// The changes that came meanwhile, then (with none left unsaved, at this very tick) the snapshot of the new size.
+				await this.#writeUnsaved();
+				snapshotted = await this.#file.snapshot(this.#db.data).then(() => true, () => false);
+			}
+		} finally {
+			this.#flushing = undefined;
+			release();
+			if (this.#db.data.unsaved.length > 0) this.#flushing = this.#flush();
+		}
+
+		// Without that snapshot clean.pending must stay: it is what tells the next start the history's new size.
+		const logs = await finishClean(this.files, rewritten.removed.map(run => run.logFile), snapshotted);
+		return {removed: rewritten.removed, keptRuns: rewritten.keptRuns, ...logs};
+	}
+
 	/**
 	 * Waits for every change to be saved, writes a fresh snapshot and closes
 	 * the files. A snapshot that cannot be written (a full disk) loses
@@ -118,6 +161,11 @@ export class StateStore {
 	}
 
 	async #flush(): Promise<void> {
+		await this.#writeUnsaved();
+		this.#flushing = undefined;
+	}
+
+	async #writeUnsaved(): Promise<void> {
 		// this.#db.data afresh each time: a failed write replaces it with what the files hold.
 		while (this.#db.data.unsaved.length > 0) {
 			// The write takes every change in `unsaved` at once: these are the waiters it serves.
@@ -132,8 +180,6 @@ export class StateStore {
 
 			for (const waiter of waiters) waiter.resolve();
 		}
-
-		this.#flushing = undefined;
 	}
 
 	/**
