@@ -1,4 +1,4 @@
-import {mkdirSync} from 'node:fs';
+import {mkdirSync, writeFileSync} from 'node:fs';
 import {createServer, type Server} from 'node:net';
 import {join} from 'node:path';
 import {execa} from 'execa';
@@ -40,17 +40,20 @@ async function untilFollowing(output: () => string, resumed: string): Promise<vo
 		await sandbox.run(['pause']);
 		await sandbox.run(['resume']);
 		return false;
-	}, 10_000, 'the events stream');
+	}, undefined, 'the events stream');
 }
 
 test('events --json prints the events of a short run, in order, and ends when the scheduler stops', async () => {
-	sandbox.script('job.sh', '#!/bin/sh\nsleep 1\nexit "$1"\n');
+	// Held until released: the second job is queued while the first runs, however long a command takes to start.
+	sandbox.script('job.sh', '#!/bin/sh\nwhile [ ! -e release ]; do sleep 0.05; done\nexit "$1"\n');
 	await sandbox.startScheduler();
 	const events = followEvents(['--json']);
 	await untilFollowing(events.output, '"resumed"');
 	await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
 	const first = await addJob(sandbox, ['./job.sh', '0']);
+	await waitFor(() => events.output().includes('"job-started"'), undefined, () => `the first job to start; events printed:\n${events.output()}`);
 	const second = await addJob(sandbox, ['./job.sh', '5']);
+	writeFileSync(join(sandbox.dir, 'release'), '');
 	await waitFor(() => events.output().split('\n').filter(line => line.includes('"job-finished"')).length === 2, undefined, 'both jobs to finish');
 	await sandbox.run(['stop']);
 	const result = await events.child;

@@ -58,7 +58,7 @@ describe('a scheduler under kill -STOP', () => {
 		follower.stdout.on('data', (chunk: string) => {
 			followed += chunk;
 		});
-		await waitFor(() => followed.includes('started'), 20_000, `logs -f to print the log; it printed ${JSON.stringify(followed)}`);
+		await waitFor(() => followed.includes('started'), undefined, `logs -f to print the log; it printed ${JSON.stringify(followed)}`);
 		const waiting = timed(box, ['wait', String(runningId)]);
 		expect((await box.run(['add-worker', '--skip-ssh-check', 'w2'])).exitCode).toBe(0);
 		const before = await statusOf(box);

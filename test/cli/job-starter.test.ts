@@ -1,4 +1,4 @@
-import {readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {starterKind} from '../../source/engine/job-starter/job-starter.js';
@@ -122,13 +122,14 @@ describe.each([
 		const count = 300;
 		expect((await sandbox.run(['add-job', '--each', './short.sh', ...Array.from({length: count}, (_, index) => String(index + 1))])).exitCode).toBe(0);
 		let kills = 0;
+		const jobsStarted = () => (existsSync(join(sandbox.dir, 'ledger.txt')) ? readFileSync(join(sandbox.dir, 'ledger.txt'), 'utf8').split('\n').length - 1 : 0);
 		for (let round = 0; round < 4; round++) {
-			await new Promise(resolveSleep => {
-				setTimeout(resolveSleep, 300);
-			});
 			// After a kill, the next starter comes with the next job the scheduler hands out, which waits
 			// until the dead starter's jobs have been looked for (a second or so).
 			const starter = await waitFor(() => startersOf(scheduler.process.pid!)[0], undefined, 'a new job starter');
+			// Each starter is killed at work: once a job it started has run (not after a fixed moment).
+			const before = jobsStarted();
+			await waitFor(() => jobsStarted() > before, undefined, () => `a job started through starter ${starter}; ${jobsStarted()} jobs started so far`);
 			process.kill(starter, 'SIGKILL');
 			kills++;
 		}

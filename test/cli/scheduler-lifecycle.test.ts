@@ -44,7 +44,7 @@ describe('start --headless', () => {
 
 	it('refuses a second scheduler on the same data dir, and takes over the lock of one that was SIGKILLed', async () => {
 		const first = await sandbox.startScheduler();
-		const second = await execa('node', [cliPath, 'start', '--headless', '--data-dir', sandbox.dataDir], {cwd: sandbox.dir, reject: false, timeout: 10_000});
+		const second = await execa('node', [cliPath, 'start', '--headless', '--data-dir', sandbox.dataDir], {cwd: sandbox.dir, reject: false, timeout: 60_000});
 		expect(second.exitCode).not.toBe(0);
 		expect(second.stderr).toMatch(new RegExp(`a scheduler \\(pid ${first.process.pid}\\) is already running on ${sandbox.dataDir}`));
 		first.process.kill('SIGKILL');

@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process';
-import {readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {execa} from 'execa';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
@@ -82,14 +82,18 @@ describe('logs', () => {
 		await waitForStatus(sandbox, view => view.running.some(run => run.pid !== undefined));
 		await waitFor(async () => (await sandbox.run(['logs', String(id)])).stdout === 'one\n');
 
-		const follow = sandbox.run(['logs', '-f', String(id)]);
-		await new Promise(resolve => {
-			setTimeout(resolve, 500);
+		const follow = execa('node', [cliPath, 'logs', '-f', String(id)], {cwd: sandbox.dir, env: {JOBDECK_DATA_DIR: sandbox.dataDir}, reject: false, stdin: 'ignore', timeout: 60_000});
+		let printed = '';
+		follow.stdout.setEncoding('utf8');
+		follow.stdout.on('data', (chunk: string) => {
+			printed += chunk;
 		});
+		// It is following once it has printed what is there: only then may the job go on.
+		await waitFor(() => printed === 'one\n', undefined, () => `logs -f to print the log so far; it printed ${JSON.stringify(printed)}`);
 		writeFileSync(join(sandbox.dir, 'go'), '');
 		const followed = await follow;
-		expect(followed.exitCode).toBe(0);
-		expect(followed.stdout).toBe('one\ntwo\nerr\n');
+		expect(followed.exitCode, String(followed.stderr)).toBe(0);
+		expect(printed).toBe('one\ntwo\nerr\n');
 		expect((await sandbox.run(['logs', String(id)])).stdout).toBe('one\ntwo\nerr\n');
 
 		await sandbox.run(['stop']);
@@ -125,10 +129,11 @@ describe('logs', () => {
 		const bytesReadByIt = (): number => Number(/rchar: (\d+)/.exec(readFileSync(`/proc/${follow.pid}/io`, 'utf8'))![1]);
 		const bytesWrittenByIt = (): number => Number(/wchar: (\d+)/.exec(readFileSync(`/proc/${follow.pid}/io`, 'utf8'))![1]);
 		await waitFor(() => bytesWrittenByIt() >= 64 * 1024, undefined, 'logs -f to fill the pipe');
-		await new Promise(resolve => {
-			setTimeout(resolve, 2000);
-		});
-		// Its own start-up reads modules too; the log is 64 MB (it used to read all of it within this time).
+		// A negative check (it does not read on), so first the point where it has had every chance to:
+		// it sits idle, every thread asleep and nothing more read. Reading the whole log into memory
+		// (what it used to do) keeps it busy until it has, however slow the machine.
+		await waitUntilIdle(follow.pid!, bytesReadByIt);
+		// Its own start-up reads modules too; the log is 64 MB.
 		expect(bytesReadByIt()).toBeLessThan(16 * 1024 * 1024);
 
 		let received = 0;
@@ -154,7 +159,7 @@ describe('logs', () => {
 		await waitFor(() => statSync(running[0]!.logFile).size === 8_000_000, undefined, 'the whole log written');
 		for (const follow of [[], ['-f']]) {
 			// The first line, then head exits and closes the pipe (a shell pipeline: that is the case to see).
-			const result = await execa('bash', ['-c', `set -o pipefail; node "$0" logs ${follow.join(' ')} ${id} | head -1`, cliPath], {cwd: sandbox.dir, env: {JOBDECK_DATA_DIR: sandbox.dataDir}, reject: false, timeout: 20_000});
+			const result = await execa('bash', ['-c', `set -o pipefail; node "$0" logs ${follow.join(' ')} ${id} | head -1`, cliPath], {cwd: sandbox.dir, env: {JOBDECK_DATA_DIR: sandbox.dataDir}, reject: false, timeout: 60_000});
 			expect(result.stdout).toBe('a line of output');
 			expect(result.stderr).toBe('');
 			expect(result.exitCode).toBe(0);
@@ -163,3 +168,32 @@ describe('logs', () => {
 		writeFileSync(join(sandbox.dir, 'release'), '');
 	});
 });
+
+/**
+ * Resolves once process `pid` has sat idle for 20 samples in a row (a second, or longer on a busy
+ * machine): every thread asleep and `bytesRead` unchanged. A thread that waits for the CPU shows R,
+ * one reading the disk D, so a process that is merely slow never looks idle here.
+ */
+async function waitUntilIdle(pid: number, bytesRead: () => number): Promise<void> {
+	const threadStates = (): string[] => readdirSync(`/proc/${pid}/task`).map(task => {
+		try {
+			return /^\S+ \(.*\) (\S)/.exec(readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8'))![1]!;
+		} catch {
+			return 'gone';
+		}
+	});
+	let quiet = 0;
+	let last = -1;
+	let states: string[] = [];
+	await waitFor(async () => {
+		states = threadStates();
+		const read = bytesRead();
+		quiet = states.every(state => state === 'S') && read === last ? quiet + 1 : 0;
+		last = read;
+		if (quiet >= 20) return true;
+		await new Promise(resolve => {
+			setTimeout(resolve, 50);
+		});
+		return false;
+	}, undefined, () => `process ${pid} to sit idle; its threads were ${states.join(' ')}, it had read ${last} bytes`);
+}

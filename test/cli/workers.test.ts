@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {addJob, createSandbox, statusOf, waitFor, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
@@ -122,14 +122,16 @@ describe('remove-worker', () => {
 
 it('disable drains a worker and enable gives it jobs again', async () => {
 	sandbox.script('job.sh', '#!/bin/sh\necho "$WORKER" >> ran-on.txt\n');
-	await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
+	await sandbox.run(['add-worker', '--skip-ssh-check', '--tag', 'one', 'w1']);
 	await sandbox.run(['disable', 'w1']);
+	const held = await addJob(sandbox, ['--needs', 'one', './job.sh']);
+	// Instead of a moment's wait, proof that the scheduler has handed out jobs since: a job queued after
+	// the first ran on another worker, so the first was passed over, and only the disabled w1 could take it.
+	await sandbox.run(['add-worker', '--skip-ssh-check', 'w2']);
 	await addJob(sandbox, ['./job.sh']);
-	await new Promise(resolve => {
-		setTimeout(resolve, 300);
-	});
-	expect((await statusOf(sandbox)).queue).toHaveLength(1);
+	await waitFor(() => existsSync(join(sandbox.dir, 'ran-on.txt')) && readFileSync(join(sandbox.dir, 'ran-on.txt'), 'utf8') === 'w2\n', undefined, 'the second job to run on w2');
+	expect((await statusOf(sandbox)).queue.map(job => job.id)).toEqual([held]);
 	await sandbox.run(['enable', 'w1']);
-	await waitForStatus(sandbox, view => view.finished.length === 1);
-	await waitFor(() => readFileSync(join(sandbox.dir, 'ran-on.txt'), 'utf8') === 'w1\n');
+	await waitForStatus(sandbox, view => view.finished.length === 2);
+	await waitFor(() => readFileSync(join(sandbox.dir, 'ran-on.txt'), 'utf8') === 'w2\nw1\n', undefined, () => `the first job to run on w1; ran-on.txt: ${readFileSync(join(sandbox.dir, 'ran-on.txt'), 'utf8')}`);
 });

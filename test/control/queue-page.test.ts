@@ -61,7 +61,7 @@ test('a subscriber that asked for counts hears of a bulk add as one queue-change
 			await client.setPaused(false);
 			await client.setPaused(true);
 			return false;
-		}, 10_000, 'the subscription');
+		}, undefined, 'the subscription');
 		events.length = 0;
 		const result = await sandbox.run(['add-job', '--from-file', 'list.txt', './job.sh']);
 		expect(result.exitCode).toBe(0);

@@ -3,6 +3,7 @@ import {createConnection, type Socket} from 'node:net';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {protocolVersion} from '../../source/control/protocol.js';
+import {defaultCancelGraceMs} from '../../source/core/scheduler.js';
 import {addJob, createSandbox, defaultWaitMs, isAlive, statusOf, waitFor, waitForStatus, type Sandbox, type SchedulerProcess} from '../helpers/jobdeck.js';
 
 // The control socket from a client that does not play by the rules: garbage,
@@ -286,9 +287,10 @@ describe('clients that misbehave', () => {
 		const subscriber = await connect();
 		subscriber.write(request(1, 'subscribe'));
 		expect(await subscriber.next()).toEqual({id: 1, result: true});
-		await new Promise(resolve => {
-			setTimeout(resolve, idleMs + 1000);
-		});
+		// Not a sleep past the idle timeout but that timeout itself: a plain connection opened after the
+		// subscriber's last word is closed by it, and the subscriber's own would have come first.
+		const plain = await connect();
+		await plain.closed;
 		expect(subscriber.isClosed()).toBe(false);
 		expect((await sandbox.run(['disable', 'w2'])).exitCode).toBe(0);
 		expect((await sandbox.run(['enable', 'w2'])).exitCode).toBe(0);
@@ -416,11 +418,19 @@ describe('cancelJobs over the socket', () => {
 			// What SchedulerClient.cancelJobs(ids) sends: [ids, undefined] becomes [ids, null].
 			socket.write(JSON.stringify({v: protocolVersion, id: 1, method: 'cancelJobs', params: [[id], undefined]}) + '\n');
 			await waitFor(() => readFileSync(logFile, 'utf8').includes('got TERM'), undefined, 'SIGTERM');
-			await new Promise(resolve => {
-				setTimeout(resolve, 1500);
+			// The SIGKILL the scheduler planned, by its own record (asked on the same socket, no command to start):
+			// with a grace of null (0) it would follow SIGTERM at once.
+			let replies = '';
+			socket.setEncoding('utf8');
+			socket.on('data', (chunk: string) => {
+				replies += chunk;
 			});
-			// With a grace of null (0), SIGKILL would have followed SIGTERM at once.
-			expect((await statusOf(own)).running.map(run => run.id)).toEqual([id]);
+			socket.write(JSON.stringify({v: protocolVersion, id: 2, method: 'snapshot', params: []}) + '\n');
+			type Reply = {id: number; result: {runningJobs: Array<{id: number; cancelRequestedAt?: number; cancelKillAt?: number}>}};
+			const snapshot = await waitFor(() => replies.split('\n').slice(0, -1).map(line => JSON.parse(line) as Reply).find(reply => reply.id === 2), undefined, () => `the snapshot; got ${replies}`);
+			const cancelling = snapshot.result.runningJobs.find(run => run.id === id);
+			expect(cancelling, 'the job still running after SIGTERM').toBeDefined();
+			expect(cancelling!.cancelKillAt! - cancelling!.cancelRequestedAt!).toBe(defaultCancelGraceMs);
 			socket.destroy();
 		} finally {
 			await own.cleanup();

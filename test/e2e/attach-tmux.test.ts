@@ -27,7 +27,8 @@ const shell = (dir: string, command: string): string => `sh -c 'cd ${dir} && env
 
 test('two UIs on one scheduler (`ui`, and `start` attaching): a job added in one shows in the other; both see it killed and come back with the next', async () => {
 	sandbox = createSandbox('jobdeck-attach-e2e-');
-	sandbox.script('long.sh', '#!/bin/sh\necho "working on $1"\nsleep 60\n');
+	// Outlives everything below, however slow: the sandbox's clean-up ends it.
+	sandbox.script('long.sh', '#!/bin/sh\necho "working on $1"\nsleep 600\n');
 	let scheduler = await sandbox.startScheduler();
 	await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
 	const first = startTmux(shell(sandbox.dir, `ui --data-dir ${sandbox.dataDir}`), {columns: 120, rows: 40});
@@ -77,7 +78,7 @@ test('two UIs on one scheduler (`ui`, and `start` attaching): a job added in one
 
 test('detaching from the embedded UI keeps the scheduler in the background: running jobs finish, each recorded once with its exit code', async () => {
 	sandbox = createSandbox('jobdeck-detach-e2e-');
-	// The jobs end only when the test says so: the detach must happen while all three run, however slow the machine.
+	// Held until released: still running when the UI has gone, however long that takes.
 	sandbox.script('job.sh', '#!/bin/sh\nwhile [ ! -e release ]; do sleep 0.05; done\nexit "$1"\n');
 	terminal = startTmux(shell(sandbox.dir, `start --data-dir ${sandbox.dataDir} --log-dir ${sandbox.logDir}`), {columns: 120, rows: 40});
 	await terminal.waitFor(/1 Workers/);

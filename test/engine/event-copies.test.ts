@@ -52,7 +52,7 @@ describe('events carry copies', () => {
 		await engine.setJobPriority([job!.id], 9);
 		await vi.waitFor(() => {
 			expect(events.filter(event => event.type === 'jobs-updated')).toHaveLength(2);
-		}, {timeout: 10_000});
+		}, {timeout: 30_000});
 		const priorities = events.flatMap(event => event.type === 'jobs-updated' ? event.jobs.map(updated => updated.priority) : []);
 		expect(priorities).toEqual([5, 9]);
 	});

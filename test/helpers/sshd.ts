@@ -3,6 +3,7 @@ import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {defaultWaitMs} from './jobdeck.js';
 
 // Real OpenSSH servers on loopback addresses (127.0.0.2, 127.0.0.3, …), each on
 // a free port, for the ssh end-to-end tests. Everything they need lives in one
@@ -250,7 +251,7 @@ async function launch(spec: ServerSpec, port: number, config: string): Promise<S
 		running = false;
 	});
 
-	const deadline = Date.now() + 10_000;
+	const deadline = Date.now() + defaultWaitMs;
 	while (!log.includes('Server listening on')) {
 		if (!running) throw new Error(`sshd ${spec.name} on ${spec.address}:${port} exited: ${log.trim()}`);
 		if (Date.now() > deadline) {

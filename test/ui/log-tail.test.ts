@@ -11,6 +11,7 @@ beforeEach(() => {
 	dir = mkdtempSync(join(tmpdir(), 'jobdeck-tail-'));
 });
 afterEach(async () => {
+	vi.restoreAllMocks();
 	await Promise.all(tails.map(async tail => tail.close()));
 	tails = [];
 	rmSync(dir, {recursive: true, force: true});
@@ -51,17 +52,21 @@ describe('LogTail', () => {
 	test('appends chokidar drops (a second change within 50 ms) are read without waiting for the trailing read', async () => {
 		const path = join(dir, 'job.txt');
 		writeFileSync(path, '');
-		// A trailing read a minute later cannot help: what is seen here came through the watcher.
-		const tail = open(path, {trailingReadMs: 60_000});
+		// A trailing read ten minutes later cannot help: what is seen here came through the watcher.
+		const tail = open(path, {trailingReadMs: 600_000});
+		const refreshes = vi.spyOn(tail, 'refresh');
 		await tail.refresh();
-		await new Promise(resolve => setTimeout(resolve, 200));
+		// The watcher is ready (it reads once more then, through refresh()): appends from now on are its to see.
+		await vi.waitFor(() => expect(refreshes.mock.calls.length).toBeGreaterThanOrEqual(2), {timeout: 30_000, interval: 20});
 		for (let index = 0; index < 3; index++) {
 			appendFileSync(path, `line ${index}\n`);
+			// Pacing, not waiting for anything: appends closer together than chokidar's 50 ms. A busy machine
+			// may space them further apart, which makes the case easier, never a wrong failure.
 			await new Promise(resolve => setTimeout(resolve, 15));
 		}
 
 		// chokidar's change events alone showed 'line 0' only, until the next write.
-		await vi.waitFor(() => expect(tail.lines).toEqual(['line 0', 'line 1', 'line 2']), {timeout: 20_000, interval: 20});
+		await vi.waitFor(() => expect(tail.lines).toEqual(['line 0', 'line 1', 'line 2']), {timeout: 30_000, interval: 20});
 	});
 
 	test('a file that does not exist yet is picked up when it appears', async () => {
