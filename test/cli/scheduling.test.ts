@@ -116,7 +116,7 @@ describe('dependencies', () => {
 		sandbox.script('flag.sh', '#!/bin/sh\necho "$1 $WORKER" >> started.txt\ntest -e fixed\n');
 		const middle = await addJob(sandbox, ['--after', String(prepare), './flag.sh', 'middle']);
 		const jsonOut = await ok(['add-job', '--after', String(middle), '--json', './step.sh', 'last']);
-		const [{id: last}] = JSON.parse(jsonOut) as Array<{id: number}>;
+		const last = (JSON.parse(jsonOut) as Array<{id: number}>)[0]!.id;
 		expect(last).toBe(middle + 1);
 
 		// Each waits for the one before it, and says so.
