@@ -5,9 +5,13 @@
 // vitest's, under a heading, so that neither interleaves with the other. The exit
 // status is non-zero when either fails; vitest's own status when only it fails.
 import {spawn} from 'node:child_process';
+import {delimiter} from 'node:path';
+
+// npm puts node_modules/.bin on PATH; run by hand (`node .ci/vitest-and-lint.mjs`), so does this.
+const env = {...process.env, PATH: `${new URL('../node_modules/.bin', import.meta.url).pathname}${delimiter}${process.env.PATH ?? ''}`};
 
 function run(command, args, stdio) {
-	const child = spawn(command, args, {stdio});
+	const child = spawn(command, args, {stdio, env});
 	const output = [];
 	child.stdout?.on('data', chunk => output.push(chunk));
 	child.stderr?.on('data', chunk => output.push(chunk));
