@@ -104,7 +104,6 @@ function ansiToSvg(text, width, height) {
 			run = {text: '', column, style};
 		};
 
-		// eslint-disable-next-line no-control-regex -- SGR escape sequences are exactly what this reads
 		const pattern = /\u001B\[([\d;]*)m|([^\u001B])/gu;
 		for (const match of line.matchAll(pattern)) {
 			if (match[1] !== undefined) {

@@ -1,4 +1,5 @@
 import type {AddJobOptions} from './commands/jobs.js';
+import {present} from '../core/present.js';
 
 // `add-job` is the command that scripts run in loops, and loading commander is
 // a fifth of its start-up. Its arguments are simple enough to read here when
@@ -28,7 +29,7 @@ export function parsePlainAddJob(argv: readonly string[], env: NodeJS.ProcessEnv
 	let each = false;
 	let index = 1;
 	for (; index < argv.length; index++) {
-		const arg = argv[index]!;
+		const arg = present(argv[index], 'an argument');
 		if (arg === '--each') {
 			if (each) return undefined;
 			each = true;

@@ -31,7 +31,9 @@ export function eventLines(event: SchedulerEvent, json: boolean): string[] {
 export function formatEvent(event: SchedulerEvent): string[] {
 	switch (event.type) {
 		case 'jobs-queued': {
-			if (event.jobs.length > 3) return [`queued ${event.jobs.length} jobs (${event.jobs[0]!.id}…${event.jobs.at(-1)!.id})`];
+			const [first] = event.jobs;
+			const last = event.jobs.at(-1);
+			if (first && last && event.jobs.length > 3) return [`queued ${event.jobs.length} jobs (${first.id}…${last.id})`];
 			return event.jobs.map(job => `queued job ${job.id}: ${commandLine(job)}`);
 		}
 

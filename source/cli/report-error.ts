@@ -10,6 +10,5 @@ export function reportError(error: unknown): number {
 
 /** A message may quote what the user typed (a script path, a worker name): its control characters must not reach the terminal. */
 function escapeControls(text: string): string {
-	// eslint-disable-next-line no-control-regex
-	return text.replaceAll(/[\u0000-\u001F\u007F-\u009F]/g, character => `\\u${character.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+	return text.replaceAll(/[\u0000-\u001F\u007F-\u009F]/g, character => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -1,5 +1,6 @@
 import type {FileHandle} from 'node:fs/promises';
 import {terminalFilter} from '../logs/terminal-filter.js';
+import {present} from '../core/present.js';
 
 // Copies a file, or what has been appended to it, to stdout for `jobdeck logs`.
 // A log may be gigabytes and stdout a pipe into a pager that waits for its
@@ -45,7 +46,7 @@ export function stdoutCopier(): StdoutCopier {
 		async copy(handle, offset) {
 			let written = Promise.resolve();
 			for (let turn = 0; !readerGone; turn++) {
-				const buffer = buffers[turn % 2]!;
+				const buffer = present(buffers[turn % 2], 'a copy buffer');
 				const {bytesRead} = await handle.read(buffer, 0, chunkBytes, offset);
 				await written;
 				if (bytesRead === 0) break;

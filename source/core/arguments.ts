@@ -14,13 +14,13 @@ export function splitArguments(text: string): string[] {
 	let started = false;
 	let quote: '"' | '\'' | undefined;
 	for (let index = 0; index < text.length; index++) {
-		const character = text[index]!;
+		const character = text.charAt(index);
 		if (quote === '\'') {
 			if (character === '\'') quote = undefined;
 			else current += character;
 		} else if (quote === '"') {
 			if (character === '"') quote = undefined;
-			else if (character === '\\' && (text[index + 1] === '"' || text[index + 1] === '\\')) current += text[++index];
+			else if (character === '\\' && (text[index + 1] === '"' || text[index + 1] === '\\')) current += text.charAt(++index);
 			else current += character;
 		} else if (/\s/.test(character)) {
 			if (started) args.push(current);
@@ -30,7 +30,7 @@ export function splitArguments(text: string): string[] {
 			quote = character;
 			started = true;
 		} else if (character === '\\' && index + 1 < text.length) {
-			current += text[++index];
+			current += text.charAt(++index);
 			started = true;
 		} else {
 			current += character;

@@ -20,6 +20,5 @@ export function shortenPath(path: string, cwd: string): string {
 
 /** Shows control characters (a newline in an argument, say) as escapes, so one value stays on one line. */
 export function printable(text: string): string {
-	// eslint-disable-next-line no-control-regex
 	return text.replace(/[\u0000-\u001F\u007F-\u009F]/g, character => `\\x${character.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -133,7 +133,7 @@ export function checkTag(tag: unknown): string {
 	if (tag.length === 0) throw new UserError('a tag is empty');
 	if (controlCharacter.test(tag)) throw new UserError(`tag ${describeString(tag)} contains a control character`);
 	if (/[\s,]/.test(tag)) throw new UserError(`tag ${describeString(tag)} contains a space or a comma`);
-	if (tag.startsWith('+') || tag.startsWith('-')) throw new UserError(`tag ${describeString(tag)} starts with "${tag[0]!}"`);
+	if (tag.startsWith('+') || tag.startsWith('-')) throw new UserError(`tag ${describeString(tag)} starts with "${tag.charAt(0)}"`);
 	if (tag.length > longestTag) throw new UserError(`tag ${describeString(tag)} is longer than ${longestTag} characters`);
 	return tag;
 }

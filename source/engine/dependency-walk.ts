@@ -1,5 +1,6 @@
 import type {FinishedRun, QueuedJob} from '../core/model.js';
 import type {SchedulerState} from './state/scheduler-state.js';
+import {present} from '../core/present.js';
 
 // How the jobs a job runs after stand, and which queued jobs can never run
 // once a job they wait for failed for good.
@@ -19,7 +20,7 @@ export function dependencyEnd(state: SchedulerState, recent: readonly FinishedRu
 	const run = recent.findLast(candidate => candidate.id === id) ?? olderRuns.get(id);
 	if (!run) return undefined;
 	if (run.outcome === 'succeeded') return 'succeeded';
-	return run.outcome === 'dependency-failed' ? run.dependencyFailed! : id;
+	return run.outcome === 'dependency-failed' ? present(run.dependencyFailed, `the failed dependency of job ${id}`) : id;
 }
 
 /** Every queued job downstream of these jobs (which fail for good or leave the queue), as `dependency-failed` runs. */

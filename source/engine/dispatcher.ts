@@ -2,6 +2,8 @@ import {join} from 'node:path';
 import type {JobRun} from '../core/model.js';
 import type {EngineContext} from './engine-context.js';
 import {nextMatch} from './state/next-match.js';
+import {present} from '../core/present.js';
+import {errorMessage} from '../core/error-message.js';
 
 // Dispatch: hand queued jobs to free worker slots, each to the slot nextMatch
 // picks (the best head among the ready jobs, by priority, then the first queued).
@@ -49,7 +51,7 @@ export class Dispatcher {
 		const started: Array<{run: JobRun; saved: Promise<void>}> = [];
 		for (let match = nextMatch(this.#context.state); match; match = nextMatch(this.#context.state)) {
 			const {job} = match;
-			const worker = this.#context.state.workers.get(match.worker)!;
+			const worker = present(this.#context.state.workers.get(match.worker), `worker ${match.worker}`);
 			const runId = this.#context.state.nextRunId;
 			const run: JobRun = {
 				...job,
@@ -67,7 +69,7 @@ export class Dispatcher {
 		for (const {run, saved} of started) {
 			const spawning = saved.then(
 				() => this.#spawn(run),
-				(error: Error) => this.#context.bus.emit({type: 'error', message: `job ${run.id} was not started: ${error.message}`, at: Date.now()}),
+				(error: unknown) => this.#context.bus.emit({type: 'error', message: `job ${run.id} was not started: ${errorMessage(error)}`, at: Date.now()}),
 			);
 			this.spawning.add(spawning);
 			void spawning.finally(() => this.spawning.delete(spawning));

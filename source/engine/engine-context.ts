@@ -8,6 +8,7 @@ import type {StateStore} from './state/state-store.js';
 import type {TimerRegistry} from './timer-registry.js';
 import type {HealthPolicy} from './worker-health.js';
 import {UserError} from '../core/user-error.js';
+import {errorMessage} from '../core/error-message.js';
 
 // What the engine's parts share: the state and its store, the event bus, the
 // history, and the few things one part asks of another.
@@ -47,8 +48,8 @@ export async function change(context: EngineContext, changes: StateChange[], eve
 export function commit(context: EngineContext, changes: StateChange[], events: SchedulerEvent[] = []): void {
 	const saved = context.store.apply(changes);
 	context.bus.publishWhenSaved(saved, events);
-	saved.catch((error: Error) => {
-		context.bus.emit({type: 'error', message: error.message, at: Date.now()});
+	saved.catch((error: unknown) => {
+		context.bus.emit({type: 'error', message: errorMessage(error), at: Date.now()});
 	});
 }
 

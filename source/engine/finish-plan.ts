@@ -7,6 +7,7 @@ import type {ExitStatus} from './job-process.js';
 import {nextAttempt} from './next-attempt.js';
 import type {SchedulerState, StateChange} from './state/scheduler-state.js';
 import {healthAfterRun, isUnreachableExit, type HealthPolicy} from './worker-health.js';
+import {present} from '../core/present.js';
 
 // Finishing a run, planned: what the state, the history, the totals and the
 // listeners are to learn of it. Reads the state, changes nothing.
@@ -57,7 +58,7 @@ export function planFinish(state: SchedulerState, health: HealthPolicy, run: Job
 	if (next) events.push({type: 'jobs-queued', jobs: [next.job], front: true, at: endedAt});
 	const eventsAfterWorker: SchedulerEvent[] = [];
 	if (workerHealth?.offline && !workerBefore?.offline) {
-		eventsAfterWorker.push({type: 'worker-offline', name: run.worker, exitCode: exit.exitCode!, runs: workerHealth.unreachableStreak, nextCheckAt: workerHealth.offline.nextCheckAt, at: endedAt});
+		eventsAfterWorker.push({type: 'worker-offline', name: run.worker, exitCode: present(exit.exitCode, `the exit code of run ${run.runId}`), runs: workerHealth.unreachableStreak, nextCheckAt: workerHealth.offline.nextCheckAt, at: endedAt});
 	}
 
 	return {

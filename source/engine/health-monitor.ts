@@ -3,6 +3,8 @@ import type {SchedulerEvent} from '../core/scheduler.js';
 import type {EngineContext} from './engine-context.js';
 import {probeWorker} from './ssh-probe.js';
 import {healthAfterRecheck, healthOnProbation, type WorkerHealth} from './worker-health.js';
+import {present} from '../core/present.js';
+import {errorMessage} from '../core/error-message.js';
 
 // Offline workers: re-checked now and then, and given jobs again once they answer.
 
@@ -59,15 +61,15 @@ export class HealthMonitor {
 		const health = healthAfterRecheck(current, failure === undefined, this.#context.health, at);
 		this.#setHealth(current, health, failure === undefined
 			? {type: 'worker-online', name: current.name, how: 'answered', at}
-			: {type: 'worker-recheck-failed', name: current.name, message: failure, nextCheckAt: health.offline!.nextCheckAt, at});
+			: {type: 'worker-recheck-failed', name: current.name, message: failure, nextCheckAt: present(health.offline, `the offline state of worker ${current.name}`).nextCheckAt, at});
 		this.scheduleRecheck();
 	}
 
 	#setHealth(worker: Worker, health: WorkerHealth, event: SchedulerEvent): void {
 		const saved = this.#context.store.apply([{type: 'worker-health', name: worker.name, ...health}]);
 		this.#context.bus.publishWhenSaved(saved, [{type: 'worker-updated', worker, at: event.at}, event]);
-		saved.catch((error: Error) => {
-			this.#context.bus.emit({type: 'error', message: error.message, at: Date.now()});
+		saved.catch((error: unknown) => {
+			this.#context.bus.emit({type: 'error', message: errorMessage(error), at: Date.now()});
 		});
 		if (!health.offline) this.#context.scheduleDispatch();
 	}

@@ -40,6 +40,7 @@ export const wrapperScript = [
 ].join('\n');
 export const wrapperName = 'jobdeck-job';
 /** The scheduler's umask, as `umask` takes it (read from /proc: process.umask() would briefly set it to 0 to learn it). */
+// eslint-disable-next-line @typescript-eslint/no-deprecated -- the fallback where /proc has no Umask line: nothing else reads the umask
 export const schedulerUmask = /^Umask:\s*([0-7]+)$/m.exec(readProcSelfStatus())?.[1] ?? process.umask().toString(8);
 
 export type ExitStatus = {
@@ -155,7 +156,9 @@ export function findJobProcess(exitFile: string): number | undefined {
 			if (argv[3] === wrapperName && argv[4] === exitFile) return Number(entry);
 			// What is left of the starter's own argv after the name may follow.
 			if (argv[0] === `${wrapperName} ${exitFile}`) return Number(entry);
-		} catch {}
+		} catch {
+			// The process ended while the list was read: it is not the wrapper looked for.
+		}
 	}
 
 	return undefined;
@@ -189,7 +192,9 @@ export function signalJobGroup(pid: number, signal: NodeJS.Signals): boolean {
 export function childrenOf(pid: number): number[] {
 	try {
 		return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-	} catch {}
+	} catch {
+		// A kernel without that file: the slower look below finds them.
+	}
 
 	const children: number[] = [];
 	for (const entry of safeReaddir('/proc')) {

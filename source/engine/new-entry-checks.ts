@@ -60,7 +60,7 @@ export async function checkNewJobs(newJobs: NewJob[]): Promise<Array<Omit<Queued
 		const args = checkArgs(job.args);
 		const env = checkEnv(job.env);
 		// Each passed on its own; together they must still fit at exec (a socket client's job, or load-status's).
-		checkExecTotal(script, args, env === undefined ? 0 : envExecBytes(env));
+		checkExecTotal(script, args, envExecBytes(env));
 		checked.push({script, args, env, cwd: job.cwd, ...checkJobSettings(job)});
 	}
 

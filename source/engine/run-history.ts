@@ -76,8 +76,9 @@ export class RunHistory {
 
 	/** Records the dependency-failed runs of a change, and returns the events that tell of them. */
 	recordDependencyFailures(runs: FinishedRun[], wereQueued = true): SchedulerEvent[] {
-		if (runs.length === 0) return [];
-		const at = runs[0]!.endedAt;
+		const [first] = runs;
+		if (!first) return [];
+		const at = first.endedAt;
 		this.record(runs, totalsOf(runs));
 		return [
 			...(wereQueued ? [{type: 'jobs-removed' as const, ids: runs.map(run => run.id), at}] : []),

@@ -116,7 +116,7 @@ export class RunLifecycle {
 	/** Asserts the phase a transition leaves, and returns it. */
 	#leave(runId: number, transition: keyof typeof transitions): RunPhase | undefined {
 		const phase = this.#phases.get(runId);
-		const allowed: ReadonlyArray<string> = transitions[transition];
+		const allowed: readonly string[] = transitions[transition];
 		if (!allowed.includes(phase?.name ?? 'none')) this.#refuse(runId, transition);
 		return phase;
 	}

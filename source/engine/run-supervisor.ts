@@ -15,6 +15,7 @@ import {
 } from './job-process.js';
 import {JobStarter, type WrapperExit} from './job-starter/job-starter.js';
 import {RunLifecycle} from './run-lifecycle.js';
+import {errorMessage} from '../core/error-message.js';
 
 // The runs: spawned through the job starter, watched until they end, cancelled,
 // killed or timed out, and the runs a previous scheduler left adopted. Each
@@ -162,7 +163,7 @@ export class RunSupervisor {
 				if (this.lifecycle.phaseOf(run.runId) === ended) this.lifecycle.endSaved(run.runId);
 				await unlink(exitFileOf(context, run)).catch(() => undefined);
 			},
-			(error: Error) => context.bus.emit({type: 'error', message: error.message, at: Date.now()}),
+			(error: unknown) => context.bus.emit({type: 'error', message: errorMessage(error), at: Date.now()}),
 		);
 		context.scheduleDispatch();
 	}

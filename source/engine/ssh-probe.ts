@@ -37,7 +37,7 @@ export async function probeWorker(name: string, env: EnvVars): Promise<void> {
 	if (result.exitCode === 0) return;
 	const reason = result.timedOut
 		? 'timed out'
-		: String(result.stderr ?? '').trim().split('\n').filter(Boolean).at(-1) ?? (result.code === 'ENOENT' ? 'ssh is not installed' : `ssh exited with ${result.exitCode}`);
+		: result.stderr.trim().split('\n').filter(Boolean).at(-1) ?? (result.code === 'ENOENT' ? 'ssh is not installed' : `ssh exited with ${result.exitCode}`);
 	// The batch-mode options are ours; the rest is what the person can try by hand
 	// (and `--` is only there for names that are refused anyway: they start with -).
 	const command = ['ssh', ...sshProbeArgs(name, env).slice(6).filter(arg => arg !== '--')].map(arg => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg}'`)).join(' ');

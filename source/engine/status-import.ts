@@ -40,7 +40,7 @@ const originalNull = 'it holds null, not a status: the original cli.py prints th
 
 export function parseStatus(status: unknown, cwd: string): ImportedStatus {
 	if (status === null) throw new UserError(originalNull);
-	if (typeof status !== 'object' || status === null || Array.isArray(status)) {
+	if (typeof status !== 'object' || Array.isArray(status)) {
 		throw new UserError('the status is not a JSON object');
 	}
 

@@ -20,8 +20,8 @@ export async function readLastLine(path: string, maxBytes = 4096): Promise<strin
 		const buffer = Buffer.alloc(length);
 		await handle.read(buffer, 0, length, size - length);
 		const lines = buffer.toString('utf8').split('\n');
-		for (let index = lines.length - 1; index >= 0; index--) {
-			const line = toDisplayLine(lines[index]!).trim();
+		for (const text of lines.reverse()) {
+			const line = toDisplayLine(text).trim();
 			if (line.length > 0) return line;
 		}
 

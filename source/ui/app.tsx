@@ -66,9 +66,10 @@ function Screen({scheduler, onQuit, quitting, greeting, cwd}: ScreenProps) {
 	const [ui, dispatch] = useReducer(uiReducer, initialUiState);
 	useEffect(() => {
 		if (greeting) dispatch({type: 'message', text: greeting, tone: 'info'});
-	}, []);
+	}, [greeting]);
 	const {columns, rows} = useTerminalSize();
 	// Every render is as of now; useRedrawAt below brings the next one when a time on screen changes.
+	// eslint-disable-next-line react-hooks/purity -- times on screen are as of this render, on purpose (see above)
 	const now = Date.now();
 	const layout = computeLayout(columns, rows, ui.focus, ui.shownList);
 	const workers = useMemo(() => (model ? workerRows(model) : []), [model]);
@@ -79,11 +80,13 @@ function Screen({scheduler, onQuit, quitting, greeting, cwd}: ScreenProps) {
 	const followed = ui.focus === 'output' || ui.focus === 'queue' ? undefined : outputTargetOf(ui.focus, selected?.[ui.focus]);
 	useEffect(() => {
 		if (followed) dispatch({type: 'show-output', target: followed});
+		// eslint-disable-next-line react-hooks/exhaustive-deps -- once per run followed: `followed` is a new object every render
 	}, [followed?.runId]);
 	// Our own scheduler stopped from elsewhere (`jobdeck stop`): there is nothing left to drive.
 	// One we are attached to may come back: the screen waits for it.
 	useEffect(() => {
 		if (model?.stopping && quitting !== 'leaves') onQuit();
+		// eslint-disable-next-line react-hooks/exhaustive-deps -- quits once, when stopping begins: onQuit is a new closure every render
 	}, [model?.stopping]);
 	const newestRun = items?.running.at(-1);
 	const target = ui.output ?? outputTargetOf('running', newestRun);

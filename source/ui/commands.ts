@@ -7,6 +7,7 @@ import {queueIndexOf, queueJobAt} from './state/queue-rows.js';
 import type {SchedulerModel} from './state/scheduler-model.js';
 import {resolveSelection, type ConfirmRequest, type ListPaneId, type QuitBehaviour, type UiAction, type UiState} from './state/ui-state.js';
 import type {FinishedRun, JobRun, QueuedJob} from '../core/model.js';
+import {errorMessage} from '../core/error-message.js';
 
 export type CommandContext = {
 	readonly scheduler: Scheduler;
@@ -35,7 +36,7 @@ export function runCommand(command: Command, context: CommandContext): void {
 	const report = (operation: Promise<unknown>, success: string): void => {
 		operation.then(
 			() => dispatch({type: 'message', text: success, tone: 'info'}),
-			(error: Error) => dispatch({type: 'message', text: error.message, tone: 'error'}),
+			(error: unknown) => dispatch({type: 'message', text: errorMessage(error), tone: 'error'}),
 		);
 	};
 
@@ -317,6 +318,6 @@ function submit(form: FormState, context: CommandContext): void {
 			dispatch({type: 'close-form'});
 			dispatch({type: 'message', text, tone: 'info'});
 		},
-		(error: Error) => dispatch({type: 'form', action: {type: 'failed', message: error.message}}),
+		(error: unknown) => dispatch({type: 'form', action: {type: 'failed', message: errorMessage(error)}}),
 	);
 }

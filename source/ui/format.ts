@@ -16,7 +16,8 @@ export function formatCount(count: number): string {
 /** Cuts or pads to exactly `width` characters, marking a cut with an ellipsis. */
 export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
 	if (width <= 0) return '';
-	const characters = [...text];
+	// Code points, not graphemes: a cell each for what jobdeck shows (sanitized names, commands, log lines).
+	const characters = Array.from(text);
 	if (characters.length > width) return `${characters.slice(0, Math.max(0, width - 1)).join('')}…`;
 	return align === 'left' ? text.padEnd(width) : text.padStart(width);
 }

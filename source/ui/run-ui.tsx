@@ -29,7 +29,9 @@ const enterAlternateScreen = '\u001B[?1049h\u001B[H';
 const leaveAlternateScreen = '\u001B[?25h\u001B[?1049l';
 const quitSignals = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
 
-function ignoreWriteError(): void {}
+function ignoreWriteError(): void {
+	// A terminal that went away (EPIPE, EIO) fails every write: the UI ends on its signals, not on an unhandled error.
+}
 
 /**
  * Shows the full-screen UI on the terminal until the user quits (or a
@@ -39,7 +41,8 @@ function ignoreWriteError(): void {}
  */
 export async function runUi({scheduler, quitting, greeting}: RunUiOptions): Promise<UiExit> {
 	const {stdout} = process;
-	const fullScreen = stdout.isTTY === true;
+	// isTTY is declared `true` but is undefined when stdout is not a terminal.
+	const fullScreen = (stdout.isTTY as boolean | undefined) === true;
 	let restored = false;
 	const restore = (): void => {
 		if (restored || !fullScreen) return;

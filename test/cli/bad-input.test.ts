@@ -1,7 +1,7 @@
 import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {addJob, cliPath, createSandbox, waitForStatus, type CommandResult, type Sandbox} from '../helpers/jobdeck.js';
+import {addJob, createSandbox, waitForStatus, type CommandResult, type Sandbox} from '../helpers/jobdeck.js';
 
 // Bad input, the whole table against one running scheduler: every refusal is
 // one line on stderr starting `jobdeck:`, a non-zero exit, nothing on stdout,
@@ -12,7 +12,6 @@ import {addJob, cliPath, createSandbox, waitForStatus, type CommandResult, type 
 /** One line, `jobdeck: …`, and nothing more. */
 const oneErrorLine = /^jobdeck: [^\n]*\S[^\n]*\n$/;
 /** What may not reach a terminal raw: C0 controls but newline, DEL and C1 controls (U+009B is CSI on many terminals). */
-// eslint-disable-next-line no-control-regex
 const rawControl = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/;
 
 /** The kernel's limit for one argument, its NUL included (MAX_ARG_STRLEN): the longest one a command line can carry. */
@@ -271,6 +270,7 @@ describe('bad input: one line, a non-zero exit, no change', () => {
 	});
 
 	afterAll(async () => {
+		// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the setup failed before it
 		await sandbox?.cleanup();
 	});
 
@@ -338,6 +338,7 @@ describe('tricky arguments reach the script byte for byte', () => {
 	});
 
 	afterAll(async () => {
+		// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the setup failed before it
 		await accepting?.cleanup();
 	});
 

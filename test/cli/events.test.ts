@@ -26,8 +26,8 @@ type Event = {type: string; at: number; run?: {id: number; exitCode: number | nu
 function followEvents(args: string[]) {
 	const child = execa('node', [cliPath, 'events', '--data-dir', sandbox.dataDir, ...args], {reject: false, stdin: 'ignore'});
 	let output = '';
-	child.stdout?.setEncoding('utf8');
-	child.stdout?.on('data', (chunk: string) => {
+	child.stdout.setEncoding('utf8');
+	child.stdout.on('data', (chunk: string) => {
 		output += chunk;
 	});
 	return {child, output: () => output};

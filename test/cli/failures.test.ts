@@ -21,7 +21,7 @@ type Run = StatusView['finished'][number] & {attempt?: number; requeued?: string
 async function history(): Promise<Run[]> {
 	const result = await sandbox.run(['status', '--json', '--finished', 'all']);
 	expect(result.exitCode, result.stderr).toBe(0);
-	return (JSON.parse(result.stdout) as StatusView).finished as Run[];
+	return (JSON.parse(result.stdout) as StatusView).finished;
 }
 
 async function waitUntilDone(): Promise<Run[]> {

@@ -84,7 +84,7 @@ describe('a scheduler under kill -STOP', () => {
 
 		const followResult = await follower;
 		const followEnd = performance.now();
-		expect(followResult.exitCode, String(followResult.stderr)).toBe(1);
+		expect(followResult.exitCode, followResult.stderr).toBe(1);
 		expect(followResult.stderr).toMatch(/^jobdeck: the scheduler at \S+ stopped answering: nothing from it in 2 s\n?$/);
 		expect(followEnd - frozenAt).toBeLessThan(timeoutMs + room);
 		for (const result of await Promise.all([events, waiting])) {

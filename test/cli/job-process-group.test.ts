@@ -67,7 +67,9 @@ describe.each(starterKinds)('with the $kind job starter', ({kind, skip}) => {
 		for (const pid of strays.splice(0)) {
 			try {
 				process.kill(pid, 'SIGKILL');
-			} catch {}
+			} catch {
+				// Already gone.
+			}
 		}
 
 		await sandbox.cleanup();
@@ -133,8 +135,9 @@ describe.each(starterKinds)('with the $kind job starter', ({kind, skip}) => {
 				? (await waitForStatus(sandbox, view => view.running.length === 2 && view.running.every(run => run.pid !== undefined))).running
 				: Promise.all(ids.map(async id => finishedRun(id)));
 			const jobs = await Promise.all((await runsOf()).map(async run => ({run, children: await children(run.runId)})));
-			const leaders = jobs.map(({run}) => Number(readFileSync(run.logFile, 'utf8').match(/^job (\d+)/)?.[1]));
-			if (how === 'cancel') expect(await sandbox.run(['cancel', '--grace', '1s', ...ids.map(String)])).toMatchObject({exitCode: 0});
+			const leaders = jobs.map(({run}) => Number(/^job (\d+)/.exec(readFileSync(run.logFile, 'utf8'))?.[1]));
+			const cancelled = how === 'cancel' ? await sandbox.run(['cancel', '--grace', '1s', ...ids.map(String)]) : {exitCode: 0};
+			expect(cancelled).toMatchObject({exitCode: 0});
 			const ended = await Promise.all(ids.map(async id => finishedRun(id)));
 			const outcome = how === 'cancel' ? 'cancelled' : 'timed-out';
 			expect(ended.map(run => [run.id, run.signal, run.outcome])).toEqual([[ids[0], 'SIGTERM', outcome], [ids[1], 'SIGKILL', outcome]]);

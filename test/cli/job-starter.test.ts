@@ -138,9 +138,9 @@ describe.each([
 		expect((await statusOf(sandbox)).queue.length).toBeGreaterThan(0);
 		expect(kills).toBeGreaterThanOrEqual(2);
 		await waitFor(() => scheduler.output().split('job starter process was killed by SIGKILL').length - 1 === kills, undefined, 'the scheduler to report every kill');
-		const view = await waitForStatus(sandbox, status => status.queue.length === 0 && status.running.length === 0, 60_000);
+		await waitForStatus(sandbox, status => status.queue.length === 0 && status.running.length === 0, 60_000);
 		const finished = (await sandbox.run(['status', '--json', '--finished', 'all'])).stdout;
-		const runs = (JSON.parse(finished) as typeof view).finished;
+		const runs = (JSON.parse(finished) as Awaited<ReturnType<typeof waitForStatus>>).finished;
 		expect(runs).toHaveLength(count);
 		expect(runs.filter(run => run.exitCode !== Number(run.args[0]) % 3)).toEqual([]);
 		const ledger = readFileSync(join(sandbox.dir, 'ledger.txt'), 'utf8').trim().split('\n').map(line => line.split(' ')[0]);

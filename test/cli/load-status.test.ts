@@ -91,10 +91,9 @@ describe('load-status of what the original cli.py printed', () => {
 			expect.stringMatching(/^e4 on gpu[12] JOB_MODE= GPU=(0|)$/),
 		]);
 		// The worker's env reaches the jobs it ran, and only those.
-		for (const run of done.finished) {
-			const gpu = /GPU=(\S*)$/.exec(readFileSync(run.logFile, 'utf8').trim())![1];
-			if (!run.args.includes('e3')) expect(gpu).toBe(run.worker === 'gpu1' ? '0' : '');
-		}
+		const ranWithWorkerEnv = done.finished.filter(run => !run.args.includes('e3'));
+		const gpuOf = (run: (typeof ranWithWorkerEnv)[number]) => /GPU=(\S*)$/.exec(readFileSync(run.logFile, 'utf8').trim())![1];
+		expect(ranWithWorkerEnv.map(run => [run.id, gpuOf(run)])).toEqual(ranWithWorkerEnv.map(run => [run.id, run.worker === 'gpu1' ? '0' : '']));
 	});
 });
 

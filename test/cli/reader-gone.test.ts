@@ -9,7 +9,7 @@ import {addJob, cliPath, createSandbox, statusOf, waitFor, waitForStatus, type S
 
 let sandbox: Sandbox;
 
-beforeEach(async () => {
+beforeEach(() => {
 	sandbox = createSandbox();
 	sandbox.script('job.sh', '#!/bin/sh\necho "job $1"\n');
 });
@@ -40,7 +40,7 @@ async function pipeline(command: string): Promise<{exitCode: number; stderr: str
 		reject: false,
 		timeout: 60_000,
 	});
-	return {exitCode: result.exitCode ?? -1, stderr: String(result.stderr), stdout: String(result.stdout)};
+	return {exitCode: result.exitCode ?? -1, stderr: result.stderr, stdout: result.stdout};
 }
 
 describe('a command whose reader has gone', () => {
@@ -59,10 +59,11 @@ describe('a command whose reader has gone', () => {
 			['--version'],
 			['status', '--no-such-flag'],
 		];
+		// A usage error is still one line on stderr and exit 1: only the output had nowhere to go.
+		const usageError = {exitCode: 1, stderr: expect.stringMatching(/^jobdeck: unknown option '--no-such-flag'.*\n$/)};
 		for (const args of commands) {
 			const result = await intoClosedPipe(args);
-			// A usage error is still one line on stderr and exit 1: only the output had nowhere to go.
-			const expected = args.includes('--no-such-flag') ? {exitCode: 1, stderr: expect.stringMatching(/^jobdeck: unknown option '--no-such-flag'.*\n$/)} : {exitCode: 0, stderr: ''};
+			const expected = args.includes('--no-such-flag') ? usageError : {exitCode: 0, stderr: ''};
 			expect({args, ...result}).toEqual({args, ...expected});
 		}
 

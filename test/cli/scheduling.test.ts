@@ -38,7 +38,7 @@ async function ok(args: string[]): Promise<string> {
 	return result.stdout;
 }
 
-const lastRun = (view: StatusView, id: number): Finished | undefined => view.finished.findLast(run => run.id === id) as Finished | undefined;
+const lastRun = (view: StatusView, id: number): Finished | undefined => view.finished.findLast((run): run is Finished => run.id === id);
 
 describe('tags and needs', () => {
 	it('routes a job only to workers with every tag it needs, says why one waits, and starts it once a worker gets the tag', async () => {
@@ -62,7 +62,7 @@ describe('tags and needs', () => {
 		const after = await waitForStatus(sandbox, current => lastRun(current, tpu)?.outcome === 'succeeded');
 		expect(lastRun(after, tpu)!.worker).toBe('plain');
 		expect(after.workers.find(worker => worker.name === 'plain')).toMatchObject({tags: ['tpu']});
-		expect(JSON.parse(await ok(['status', '--json'])).workers.find((worker: {name: string}) => worker.name === 'big').tags).toEqual(['gpu', 'mem256']);
+		expect((JSON.parse(await ok(['status', '--json'])) as StatusView).workers.find(worker => worker.name === 'big')).toMatchObject({tags: ['gpu', 'mem256']});
 	});
 
 	it('takes tags away with -TAG: a job that needs it then waits for another worker, and `wait` says why', async () => {

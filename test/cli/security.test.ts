@@ -32,8 +32,8 @@ async function startWithUmask000(): Promise<number> {
 	});
 	scheduler = child;
 	let output = '';
-	child.all?.setEncoding('utf8');
-	child.all?.on('data', (chunk: string) => {
+	child.all.setEncoding('utf8');
+	child.all.on('data', (chunk: string) => {
 		output += chunk;
 	});
 	await waitFor(() => output.includes('scheduler running on'), undefined, () => `the scheduler to start; it printed: ${output}`);

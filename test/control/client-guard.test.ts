@@ -44,7 +44,6 @@ describe('a client reading a line that is no reply', () => {
 	])('says so in one line and exits 1 (%s)', async (_label, answer) => {
 		const box = await serveAnswering(answer);
 		for (const args of [['pause'], ['status'], ['events'], ['wait', '1']]) {
-			// eslint-disable-next-line no-await-in-loop
 			const result = await box.run(args);
 			expect(result.exitCode, `${args.join(' ')}: ${result.stderr}`).toBe(1);
 			expect(result.stderr).toMatch(new RegExp(`^jobdeck: the scheduler at ${box.dataDir} sent a line that is not a control-protocol reply: .*\\n$`));

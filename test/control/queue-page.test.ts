@@ -23,6 +23,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+	// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the setup failed before it
 	client?.close();
 	await sandbox.cleanup();
 });

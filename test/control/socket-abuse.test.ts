@@ -1,4 +1,4 @@
-import {readFileSync, writeFileSync} from 'node:fs';
+import {readFileSync} from 'node:fs';
 import {createConnection, type Socket} from 'node:net';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -100,6 +100,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+	// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the setup failed before it
 	await sandbox?.cleanup();
 });
 
@@ -252,7 +253,6 @@ describe('clients that misbehave', () => {
 		while (sent < 100 && !connection.isClosed()) {
 			sent++;
 			if (!connection.write(chunk)) {
-				// eslint-disable-next-line no-await-in-loop
 				await Promise.race([new Promise(resolve => connection.socket.once('drain', resolve)), connection.closed]);
 			}
 		}
@@ -355,7 +355,6 @@ describe('clients that misbehave', () => {
 		while (sent < 200_000 && !flooding.isClosed()) {
 			sent += 1000;
 			if (!flooding.write(lines)) {
-				// eslint-disable-next-line no-await-in-loop
 				await Promise.race([new Promise(resolve => flooding.socket.once('drain', resolve)), flooding.closed, new Promise(resolve => setTimeout(resolve, 200))]);
 			}
 

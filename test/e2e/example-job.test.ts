@@ -44,6 +44,7 @@ describe.skipIf(!sshd.available)('the original\'s example_job.sh over real sshd 
 	});
 
 	afterAll(async () => {
+		// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the setup failed before it
 		await fleet?.stop();
 	});
 

@@ -45,7 +45,9 @@ describe.skipIf(!sshd.available)('add-worker\'s ssh check against real sshd serv
 	});
 
 	afterAll(async () => {
+		// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the setup failed before it
 		await sandbox?.cleanup();
+		// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the setup failed before it
 		await fleet?.stop();
 	});
 

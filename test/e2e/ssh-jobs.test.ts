@@ -49,6 +49,7 @@ describe.skipIf(!sshd.available)('example job scripts over real ssh', () => {
 	});
 
 	afterAll(async () => {
+		// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the setup failed before it
 		await fleet?.stop();
 	});
 
@@ -166,7 +167,9 @@ describe.skipIf(!sshd.available)('example job scripts over real ssh', () => {
 				if (!listProcesses().some(process => process.pid === leftover.pid && process.command === leftover.command)) continue;
 				try {
 					process.kill(leftover.pid, 'SIGKILL');
-				} catch {}
+				} catch {
+					// It ended since the look above.
+				}
 			}
 		});
 
@@ -315,8 +318,11 @@ describe.skipIf(!sshd.available)('example job scripts over real ssh', () => {
 		for (const run of finalRuns.values()) {
 			expect(run, readLog(run)).toMatchObject({outcome: 'succeeded', exitCode: 0});
 			expect(run.requeued).toBeUndefined();
-			if (run.worker === 'doomed') expect(run.startedAt, `job ${run.id} on doomed`).toBeGreaterThanOrEqual(online.at);
 		}
+
+		// What ran on doomed ran after it came back.
+		const onDoomed = [...finalRuns.values()].filter(run => run.worker === 'doomed');
+		expect(onDoomed.filter(run => run.startedAt < online.at).map(run => run.id)).toEqual([]);
 
 		for (const [index, file] of files.entries()) {
 			const run = finalRuns.get(jobs[index]!)!;

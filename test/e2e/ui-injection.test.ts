@@ -67,6 +67,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
+	// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the setup failed before it
 	terminal?.kill();
 	if (dir) {
 		killJobsStartedIn(dir);
@@ -78,7 +79,7 @@ afterAll(() => {
 /** `jobdeck COMMAND --data-dir … ARGS…` from another shell; jobdeck's own flags go before a job's script. */
 async function jobdeck(command: string, ...args: string[]): Promise<void> {
 	const result = await execa('node', [cliPath, command, '--data-dir', join(dir, 'data'), ...args], {cwd: dir, reject: false});
-	expect(result.exitCode, String(result.stderr)).toBe(0);
+	expect(result.exitCode, result.stderr).toBe(0);
 }
 
 const border = /[│║╭╮╰╯╔╗╚╝]/;

@@ -22,6 +22,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
+	// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the setup failed before it
 	terminal?.kill();
 	// Jobs are long finished; nothing of theirs is left to kill.
 	rmSync(dir, {recursive: true, force: true});

@@ -70,7 +70,7 @@ describe.each([
 			expect(job.exit).toEqual({exitCode: 0, signal: undefined});
 			expect(job.log().split('\0').slice(0, -1)).toEqual([...Object.values(perlOwn), 'job']);
 		} finally {
-			for (const name of Object.keys(perlOwn)) delete process.env[name];
+			for (const name of Object.keys(perlOwn)) Reflect.deleteProperty(process.env, name);
 		}
 	});
 
@@ -79,6 +79,7 @@ describe.each([
 		const job = await run('where', 'sh', ['-c', 'pwd; umask; read line; echo "read: $?"; echo oops >&2; exit 3']);
 		const told = Date.now();
 		expect(job.exit).toEqual({exitCode: 3, signal: undefined});
+		// eslint-disable-next-line @typescript-eslint/no-deprecated -- the test's own reading of the umask, apart from the /proc one under test
 		expect(job.log()).toBe(`${dir}\n${process.umask().toString(8).padStart(4, '0')}\nread: 1\noops\n`);
 		expect(statSync(job.logFile).mode & 0o777).toBe(0o600);
 		expect(statSync(job.exitFile).mode & 0o777).toBe(0o600);
@@ -169,7 +170,7 @@ describe.each([
 		process.kill(started.pid, 'SIGINT');
 		process.kill(started.pid, 'SIGTERM');
 		// The wrapper takes them (it does not pass them on): the job still runs, and only the job's own end ends it.
-		await waitFor(() => readFileSync(`/proc/${started.pid}/status`, 'utf8').match(/^SigPnd:\s*0+$/m) && readFileSync(`/proc/${started.pid}/status`, 'utf8').match(/^ShdPnd:\s*0+$/m), undefined, 'the wrapper to take the signals');
+		await waitFor(() => /^SigPnd:\s*0+$/m.exec(readFileSync(`/proc/${started.pid}/status`, 'utf8')) && /^ShdPnd:\s*0+$/m.exec(readFileSync(`/proc/${started.pid}/status`, 'utf8')), undefined, 'the wrapper to take the signals');
 		expect(isAlive(job!) && isAlive(child) && isAlive(started.pid)).toBe(true);
 		expect(signalJobGroup(started.pid, 'SIGTERM')).toBe(true);
 		const exit: WrapperExit = await started.exited;

@@ -62,7 +62,7 @@ export function createSandbox(prefix = 'jobdeck-test-'): Sandbox {
 			stdin: options.input === undefined ? 'ignore' : undefined,
 			timeout: 60_000,
 		});
-		return {exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr)};
+		return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr};
 	};
 
 	return {
@@ -79,8 +79,8 @@ export function createSandbox(prefix = 'jobdeck-test-'): Sandbox {
 				all: true,
 			});
 			let output = '';
-			child.all?.setEncoding('utf8');
-			child.all?.on('data', (chunk: string) => {
+			child.all.setEncoding('utf8');
+			child.all.on('data', (chunk: string) => {
 				output += chunk;
 			});
 			const scheduler: SchedulerProcess = {
@@ -150,17 +150,21 @@ export function killJobsStartedIn(dir: string): void {
 		try {
 			const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
 			// The node starter's `sh` wrapper, or the perl starter's, which names itself `jobdeck-job EXIT-FILE`.
-			const wrapper = (argv[3] === 'jobdeck-job' && argv[4]?.startsWith(dir)) || argv[0]!.startsWith(`jobdeck-job ${dir}`);
+			const wrapper = (argv[3] === 'jobdeck-job' && argv[4]?.startsWith(dir) === true) || argv[0]!.startsWith(`jobdeck-job ${dir}`);
 			if (!wrapper) continue;
 			// Each job leads its own process group, the wrapper's child's; a wrapper of before ran it in its own.
 			for (const child of readFileSync(`/proc/${entry}/task/${entry}/children`, 'utf8').split(' ').filter(Boolean)) {
 				try {
 					process.kill(-Number(child), 'SIGKILL');
-				} catch {}
+				} catch {
+					// The group is already gone.
+				}
 			}
 
 			process.kill(-Number(entry), 'SIGKILL');
-		} catch {}
+		} catch {
+			// Gone while the list was read, or already gone.
+		}
 	}
 }
 

@@ -246,7 +246,8 @@ async function launch(spec: ServerSpec, port: number, config: string): Promise<S
 	const exited = new Promise<void>(resolve => {
 		child.once('exit', () => resolve());
 	});
-	let running = true;
+	// Set by the exit handler: `as boolean` keeps the type checker from taking it for always true.
+	let running = true as boolean;
 	void exited.then(() => {
 		running = false;
 	});
@@ -282,7 +283,9 @@ async function launch(spec: ServerSpec, port: number, config: string): Promise<S
 			for (const victim of victims) {
 				try {
 					process.kill(victim, 'SIGKILL');
-				} catch {}
+				} catch {
+					// Already gone.
+				}
 			}
 
 			await exited;
@@ -290,7 +293,9 @@ async function launch(spec: ServerSpec, port: number, config: string): Promise<S
 			for (const orphan of victims.flatMap(victim => descendantsOf(victim))) {
 				try {
 					process.kill(orphan.pid, 'SIGKILL');
-				} catch {}
+				} catch {
+					// Already gone.
+				}
 			}
 		},
 	};
@@ -323,7 +328,9 @@ export function listProcesses(): ProcessInfo[] {
 			if (fields[0] === 'Z' || fields[0] === 'X') continue;
 			const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
 			processes.push({pid: Number(entry), ppid: Number(fields[1]), pgid: Number(fields[2]), command});
-		} catch {}
+		} catch {
+			// The process ended while the list was read.
+		}
 	}
 
 	return processes;

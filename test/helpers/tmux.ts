@@ -84,7 +84,9 @@ function driveWindow(tmux: (...args: string[]) => string, target: string): TmuxS
 		kill() {
 			try {
 				tmux('kill-server');
-			} catch {}
+			} catch {
+				// No server left to kill.
+			}
 		},
 	};
 	return session;

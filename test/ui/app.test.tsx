@@ -289,7 +289,7 @@ describe('App', () => {
 		await app.waitForScreen('1 Workers');
 		let lines = app.lastFrame().split('\n');
 		expect(lines).toHaveLength(23);
-		expect(Math.max(...lines.map(line => [...line].length))).toBeLessThanOrEqual(80);
+		expect(Math.max(...lines.map(line => Array.from(line).length))).toBeLessThanOrEqual(80);
 		await app.cleanup();
 		app = await renderApp({columns: 200, rows: 50});
 		await app.waitForScreen('4 History');

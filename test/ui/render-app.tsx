@@ -56,7 +56,9 @@ export async function renderApp(size = {columns: 120, rows: 40}): Promise<AppHar
 		for (const pid of pids) {
 			try {
 				process.kill(-pid, 'SIGKILL');
-			} catch {}
+			} catch {
+				// The group is already gone.
+			}
 		}
 
 		rmSync(dir, {recursive: true, force: true});
@@ -66,6 +68,7 @@ export async function renderApp(size = {columns: 120, rows: 40}): Promise<AppHar
 /** The UI as `jobdeck ui` runs it, on the scheduler process the sandbox started; the sandbox cleans up after itself. */
 export async function renderAttachedApp(sandbox: Sandbox, size = {columns: 120, rows: 40}): Promise<AttachedAppHarness> {
 	const scheduler = await attachToScheduler(sandbox.dataDir);
+	// eslint-disable-next-line @typescript-eslint/require-await -- mount's clean-up is a promise, as other harnesses' need
 	return mount({scheduler}, scheduler, 'leaves', sandbox.dir, size, async () => {
 		scheduler.close();
 	});
@@ -109,6 +112,7 @@ function mount<Driven>(driven: Driven, scheduler: Scheduler, quitting: QuitBehav
 				instance.rerender(tree);
 				// act(): the key's own updates, their render and its effects (a text field taking the new
 				// value into its input handler) are all done before the next key, however busy the machine.
+				// eslint-disable-next-line @typescript-eslint/require-await -- act() given a promise also flushes what the key's updates queued after it
 				await inAct(async () => {
 					instance.stdin.write(key);
 				});

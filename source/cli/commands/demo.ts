@@ -6,6 +6,7 @@ import type {FinishedRun} from '../../core/model.js';
 import type {NewJob, SchedulerEvent} from '../../core/scheduler.js';
 import {Engine} from '../../engine/engine.js';
 import {formatEvent} from '../plain-text.js';
+import {present} from '../../core/present.js';
 
 // `jobdeck demo`: the whole thing working, for someone with no cluster. A
 // throwaway data dir, a few local "workers" (the demo's job scripts never
@@ -121,11 +122,11 @@ const failureCodes = [1, 2, 3, 75];
 
 /** Job `index` of the demo: which script, which arguments, and the exit code it will end with. */
 export function demoJob(index: number): {script: string; args: string[]; exitCode: number} {
-	const script = scripts[index % scripts.length]!;
+	const script = present(scripts[index % scripts.length], 'a demo script');
 	const args = [script.argument(index)];
 	// About one job in seven fails, with one of a few exit codes.
 	if (index % 7 === 4) {
-		const code = failureCodes[Math.floor(index / 7) % failureCodes.length]!;
+		const code = present(failureCodes[Math.floor(index / 7) % failureCodes.length], 'a demo exit code');
 		args.push('--fail-with', String(code));
 		return {script: script.name, args, exitCode: code};
 	}
@@ -143,7 +144,8 @@ export async function demo(options: DemoOptions): Promise<void> {
 		await chmod(path, 0o755);
 	}
 
-	const interactive = Boolean(process.stdout.isTTY);
+	// isTTY is declared `true` but is undefined when stdout is not a terminal.
+	const interactive = (process.stdout.isTTY as boolean | undefined) === true;
 	const engine = await Engine.start({dataDir: join(dir, '.data'), logDir: join(dir, 'logs')});
 	const server = await serveScheduler(engine, engine.dataDir);
 	const say = (line: string) => process.stdout.write(`${line}\n`);

@@ -90,8 +90,10 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
 
 export async function removeJobs(dataDir: string, script: string | undefined, args: string[], ids: string[] | undefined): Promise<void> {
 	if (ids && script !== undefined) throw new UserError('give either --id ID… or SCRIPT [ARGS…], not both');
-	if (!ids && script === undefined) throw new UserError('give the SCRIPT [ARGS…] of the jobs to remove, or --id ID…');
-	const selector = ids ? {ids: ids.map(parseJobId)} : {script: script!, args, cwd: process.cwd()};
+	let selector;
+	if (ids) selector = {ids: ids.map(parseJobId)};
+	else if (script === undefined) throw new UserError('give the SCRIPT [ARGS…] of the jobs to remove, or --id ID…');
+	else selector = {script, args, cwd: process.cwd()};
 	const removed = await withScheduler(dataDir, async scheduler => scheduler.removeJobs(selector));
 	console.log(`removed ${removed.length} queued job${removed.length === 1 ? '' : 's'}: ${removed.join(' ')}`);
 }

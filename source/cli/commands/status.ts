@@ -78,7 +78,7 @@ function formatStatus(view: StatusJson, now: number): string {
 
 function table(header: string[], rows: string[][]): string[] {
 	if (rows.length === 0) return ['  (none)'];
-	const widths = header.map((title, column) => Math.max(title.length, ...rows.map(row => row[column]!.length)));
-	const format = (row: string[]) => '  ' + row.map((cell, column) => column === row.length - 1 ? cell : cell.padEnd(widths[column]!)).join('  ');
+	const widths = header.map((title, column) => Math.max(title.length, ...rows.map(row => row[column]?.length ?? 0)));
+	const format = (row: string[]) => '  ' + row.map((cell, column) => column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)).join('  ');
 	return [format(header), ...rows.map(format)];
 }

@@ -5,6 +5,7 @@ import {parseJobId} from '../../core/validation.js';
 import {noWorkerReasons} from '../../core/wait-reason.js';
 import {withScheduler} from '../connect.js';
 import {formatExit} from '../plain-text.js';
+import {present} from '../../core/present.js';
 
 // `jobdeck wait [ID…]`: blocks until the jobs are done, for scripts and CI.
 // A job is done when its last run ended and it is not queued again (a retry
@@ -88,13 +89,12 @@ export async function wait(dataDir: string, idTexts: string[]): Promise<number> 
 
 		const waitedFor = () => (waitForAll ? [...pending] : ids.filter(id => pending.has(id)));
 		while (waitedFor().length > 0) {
-			// eslint-disable-next-line no-await-in-loop
 			await Promise.race([stopped, new Promise<void>(resolveWake => {
 				wake = resolveWake;
 			})]);
 		}
 
-		const ended = waitForAll ? [...ends.entries()] : ids.map(id => [id, ends.get(id)!] as const);
+		const ended = waitForAll ? [...ends.entries()] : ids.map(id => [id, present(ends.get(id), `the end of job ${id}`)] as const);
 		return ended.filter(([, end]) => end === 'removed' ? !waitForAll : end.outcome !== 'succeeded');
 	});
 

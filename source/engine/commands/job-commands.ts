@@ -7,6 +7,7 @@ import {dependencyEnd, dependencyFailedRun, dependencyFailures, isQueuedOrRunnin
 import {change, refuseWhenStopping, type EngineContext} from '../engine-context.js';
 import {checkNewJobs} from '../new-entry-checks.js';
 import type {StateChange} from '../state/scheduler-state.js';
+import {present} from '../../core/present.js';
 
 // The job commands: add, change priority, remove, cancel.
 
@@ -55,7 +56,7 @@ export async function setJobPriority(context: EngineContext, ids: number[], prio
 	if (jobIds.length === 0) throw new UserError('no job id given');
 	for (const id of jobIds) refuseUnlessQueued(context, id);
 	const saved = context.store.apply([{type: 'jobs-priority', ids: jobIds, priority: checked}]);
-	const jobs = jobIds.map(id => context.state.queue.get(id)!);
+	const jobs = jobIds.map(id => present(context.state.queue.get(id), `queued job ${id}`));
 	context.bus.publishWhenSaved(saved, [{type: 'jobs-updated', jobs, at: Date.now()}]);
 	context.scheduleDispatch();
 	await saved;

@@ -17,7 +17,7 @@ export async function retryJobs(context: EngineContext, ids: number[]): Promise<
 
 	// The runs kept in memory answer most retries: whatever was recorded after a job's last run is among them too.
 	const recent = new Map(context.history.recent.map(run => [run.id, run]));
-	const jobs = planRetry(context, retried, recent, false) ?? planRetry(context, retried, await context.history.allLastRuns(), true)!;
+	const jobs = planRetry(context, retried, recent, false) ?? planRetry(context, retried, await context.history.allLastRuns(), true);
 	const now = Date.now();
 	for (const job of jobs) job.queuedAt = now;
 	const saved = change(context, [{type: 'jobs-queued', jobs}], [{type: 'jobs-queued', jobs, at: now}]);
@@ -30,10 +30,13 @@ export async function retryJobs(context: EngineContext, ids: number[]): Promise<
  * The jobs a retry queues again: the retried ones, then those recorded `dependency-failed` because of them.
  * With `complete` false, `lastRuns` holds only the newest runs: undefined when they do not tell enough.
  */
+function planRetry(context: EngineContext, retried: ReadonlySet<number>, lastRuns: ReadonlyMap<number, FinishedRun>, complete: true): QueuedJob[];
+function planRetry(context: EngineContext, retried: ReadonlySet<number>, lastRuns: ReadonlyMap<number, FinishedRun>, complete: false): QueuedJob[] | undefined;
 function planRetry(context: EngineContext, retried: ReadonlySet<number>, lastRuns: ReadonlyMap<number, FinishedRun>, complete: boolean): QueuedJob[] | undefined {
 	const jobs: QueuedJob[] = [];
 	const requeued = new Set<number>();
-	let incomplete = false;
+	// Set by failedDependency, a closure: `as boolean` keeps the type checker from taking it for always false.
+	let incomplete = false as boolean;
 	// Fresh starts: the jobs' settings stay, their counts of attempts do not.
 	const requeue = (finished: FinishedRun) => {
 		const {attempt, unreachableRequeues, ...job} = queuedJobOf(finished);
@@ -63,7 +66,7 @@ function planRetry(context: EngineContext, retried: ReadonlySet<number>, lastRun
 	// What was recorded `dependency-failed` because of a retried job waits for it again, in id order, so that
 	// every job comes after those it waits for.
 	const rearmed = [...lastRuns.values()]
-		.filter(run => run.outcome === 'dependency-failed' && requeued.has(run.dependencyFailed!) && !retried.has(run.id) && !isQueuedOrRunning(context.state, run.id))
+		.filter(run => run.outcome === 'dependency-failed' && run.dependencyFailed !== undefined && requeued.has(run.dependencyFailed) && !retried.has(run.id) && !isQueuedOrRunning(context.state, run.id))
 		.sort((left, right) => left.id - right.id);
 	for (const finished of rearmed) {
 		if (failedDependency(finished) === undefined) requeue(finished);

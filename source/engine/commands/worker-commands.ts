@@ -32,8 +32,8 @@ export async function removeWorkers(context: EngineContext, names: string[], mod
 	// `remove-worker a a` removes a once, and journals it once.
 	const workers = [...new Set(names)].map(name => existingWorker(context, name));
 	const busy = workers.filter(worker => (context.state.busySlots.get(worker.name) ?? 0) > 0);
-	if (mode === 'now' && busy.length > 0) {
-		const worker = busy[0]!;
+	const [worker] = busy;
+	if (mode === 'now' && worker) {
 		throw new UserError(`worker ${worker.name} is running ${describeRunsOn(context, worker.name)}: use --wait to remove it when that ends, or --kill to cancel it`);
 	}
 

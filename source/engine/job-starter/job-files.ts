@@ -49,7 +49,9 @@ export function openNewLog(path: string, notes: string[]): number {
 		notes.push(moved);
 		try {
 			return openSync(path, newFileFlags, 0o600);
-		} catch {}
+		} catch {
+			// Something took the path again: the note below says the job runs without a log.
+		}
 	}
 
 	notes.push(`the log ${path} stands in the way (${moved === undefined ? 'it could not be moved aside' : 'again'}): the job runs without a log`);

@@ -6,6 +6,7 @@ import {lineReader} from '../../core/line-reader.js';
 import {UserError} from '../../core/user-error.js';
 import {wrapperName} from '../job-process.js';
 import {decodeReply, encodeStartRequest, type StarterReply, type StartRequest} from './protocol.js';
+import {present} from '../../core/present.js';
 
 /** How a wrapper ended, or 'lost': the starter died, and with it the news of this job's end. */
 export type WrapperExit = {exitCode: number | undefined; signal: string | undefined} | 'lost';
@@ -78,7 +79,8 @@ export class JobStarter {
 
 	/** Starts the process ahead of the first job, which then need not wait for it to boot. */
 	warmUp(): void {
-		this.#running();
+		// Its end is handled where it starts (#running).
+		void this.#running();
 	}
 
 	async start(request: Omit<StartRequest, 'id'>): Promise<StartResult> {
@@ -95,7 +97,7 @@ export class JobStarter {
 			queueMicrotask(() => {
 				const text = Buffer.concat(this.#outgoing);
 				this.#outgoing = [];
-				if (this.#process === starter) starter.stdin!.write(text);
+				if (this.#process === starter) present(starter.stdin, 'the job starter\'s stdin').write(text);
 			});
 		}
 
@@ -107,7 +109,7 @@ export class JobStarter {
 		this.#closing = true;
 		const starter = this.#process;
 		if (!starter) return;
-		starter.stdin!.end();
+		present(starter.stdin, 'the job starter\'s stdin').end();
 		await starter;
 	}
 
@@ -131,11 +133,11 @@ export class JobStarter {
 			encoding: 'utf8',
 		});
 		this.#process = starter;
-		starter.stdout!.on('data', lineReader(line => {
+		starter.stdout.on('data', lineReader(line => {
 			this.#receive(decodeReply(line));
 		}));
 		// A write to a starter that just died; its exit is handled below.
-		starter.stdin!.on('error', () => undefined);
+		starter.stdin.on('error', () => undefined);
 		void starter.then(result => {
 			this.#process = undefined;
 			const pending = [...this.#pending.values()];
@@ -146,7 +148,7 @@ export class JobStarter {
 			}
 
 			if (this.#closing) return;
-			const stderr = String(result.stderr ?? '').trim().split('\n').at(-1);
+			const stderr = result.stderr.trim().split('\n').at(-1);
 			const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
 			this.#onUnexpectedExit(`the job starter process ${how}${stderr ? ` (${stderr})` : ''}`);
 		});

@@ -32,7 +32,9 @@ const tools = ['setsid', 'sync', 'date', 'mv'].map(name => {
 		try {
 			accessSync(join(dir, name), constants.X_OK);
 			return join(dir, name);
-		} catch {}
+		} catch {
+			// Not in this directory (or not executable): the next one may have it.
+		}
 	}
 
 	return '';

@@ -1,5 +1,6 @@
 import {constants} from 'node:os';
 import {signalName} from '../job-process.js';
+import {present} from '../../core/present.js';
 
 // What the scheduler and its job starter process say to each other, over the
 // starter's stdin (requests) and stdout (replies). Two starters speak it: the
@@ -74,7 +75,7 @@ export function startRequestReader(onRequest: (request: StartRequest) => void): 
 function decodeStartRequest(body: Buffer): StartRequest {
 	const fields = body.toString('utf8').split('\0');
 	let next = 0;
-	const field = () => fields[next++]!;
+	const field = () => present(fields[next++], 'a field of a start request');
 	const [id, script, cwd, logFile, exitFile] = [Number(field()), field(), field(), field(), field()];
 	const args = Array.from({length: Number(field())}, field);
 	const env: Record<string, string> = {};

@@ -24,8 +24,9 @@ export function PaneFrame({title, note, focused, width, height, children}: PaneF
 	const edge = focused ? edges.focused : edges.normal;
 	const label = ` ${title}${note ? ` ${note}` : ''} `;
 	const room = Math.max(0, width - edge.left.length - edge.right.length);
-	const shownLabel = [...label].slice(0, room).join('');
-	const fill = edge.fill.repeat(Math.max(0, room - [...shownLabel].length));
+	// Code points, one terminal cell each for what a title holds (see fit in format.ts).
+	const shownLabel = Array.from(label).slice(0, room).join('');
+	const fill = edge.fill.repeat(Math.max(0, room - Array.from(shownLabel).length));
 	const borderColor = focused ? theme.accent : theme.muted;
 	return (
 		<Box flexDirection="column" width={width} height={height}>

@@ -15,7 +15,7 @@ type QueuePaneProps = PaneProps & {
 export function QueuePane({jobs, paused, now, ...pane}: QueuePaneProps) {
 	const window = useListWindow(pane.selected, jobs.total, pane.height - 3);
 	const visible = Array.from({length: window.to - window.from}, (_, offset) => queueJobAt(jobs, window.from + offset));
-	const shown = visible.filter(job => job !== undefined) as WaitingJob[];
+	const shown = visible.filter((job): job is WaitingJob => job !== undefined);
 	const lastId = shown.at(-1)?.id ?? 0;
 	// Priority and needs only take room when a job on screen has them; the reason gets at most a third of the pane.
 	const showPriority = shown.some(job => job.priority !== undefined);

@@ -37,7 +37,7 @@ export function Table({columns, rows, selected, active, width, emptyText}: Table
 	return (
 		<Box flexDirection="column">
 			<Text dimColor wrap="truncate-end">
-				{' ' + columns.map((column, index) => fit(column.title, widths[index]!, column.align)).join(' ')}
+				{' ' + columns.map((column, index) => fit(column.title, widths[index] ?? 0, column.align)).join(' ')}
 			</Text>
 			{rows.length === 0 ? (
 				<Text dimColor wrap="truncate-end">

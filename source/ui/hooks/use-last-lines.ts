@@ -17,7 +17,7 @@ export function useLastLines(logFiles: readonly string[], intervalMs = 1000): Re
 			if (disposed) return;
 			setLastLines(previous => {
 				const unchanged = files.length === previous.size && files.every((file, index) => previous.get(file) === lines[index]);
-				return unchanged ? previous : new Map(files.map((file, index) => [file, lines[index]!]));
+				return unchanged ? previous : new Map(files.map((file, index) => [file, lines[index] ?? '']));
 			});
 		};
 

@@ -21,6 +21,7 @@ const emptyView: LogView = {lines: [], firstLine: 0};
 export function useLogTail(path: string | undefined, refreshMs = 50): LogView {
 	const [view, setView] = useState<LogView>(emptyView);
 	useEffect(() => {
+		// eslint-disable-next-line react-hooks/set-state-in-effect -- the lines shown belong to the previous path: cleared as the tail of the new one opens
 		setView(emptyView);
 		if (!path) return;
 		const tail = LogTail.open(path);

@@ -31,7 +31,7 @@ export function useQueuePage(scheduler: Scheduler, {version, filter, selected, h
 	const [, setWakeUps] = useState(0);
 	const asking = useRef(false);
 	const askedAt = useRef(0);
-	const inView = held !== undefined && held.filter === filter && coversSelection(held.rows, selected, height);
+	const inView = held?.filter === filter && coversSelection(held.rows, selected, height);
 	const current = inView && held.version === version;
 	useEffect(() => {
 		if (current || asking.current) return;

@@ -1,6 +1,7 @@
 import {useEffect, useState} from 'react';
 import type {Scheduler, SchedulerEvent} from '../../core/scheduler.js';
 import {applyEvents, modelFromSnapshot, type SchedulerModel} from '../state/scheduler-model.js';
+import {errorMessage} from '../../core/error-message.js';
 
 export type SchedulerModelState = {
 	readonly model?: SchedulerModel;
@@ -50,10 +51,10 @@ export function useSchedulerState(scheduler: Scheduler, flushMs = 100): Schedule
 					setState(current => ({model: modelFromSnapshot(snapshot, current.model?.session, current.model)}));
 					scheduleFlush();
 				},
-				(error: Error) => {
+				(error: unknown) => {
 					if (disposed || loadGeneration !== generation) return;
 					loading = false;
-					setState(current => (current.model ? current : {loadError: error.message}));
+					setState(current => (current.model ? current : {loadError: errorMessage(error)}));
 					// Events that waited for it still count, such as the news that the scheduler went away.
 					scheduleFlush();
 				},

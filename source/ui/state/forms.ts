@@ -105,8 +105,7 @@ export function formReducer(form: FormState, action: FormAction): FormState {
  * the screen.
  */
 export function singleLine(text: string): string {
-	// eslint-disable-next-line no-control-regex
-	return text.replace(/[\u0000-\u001F\u007F-\u009F]+/g, ' ');
+		return text.replace(/[\u0000-\u001F\u007F-\u009F]+/g, ' ');
 }
 
 export function focusedField(form: FormState): FormField | undefined {

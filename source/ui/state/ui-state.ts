@@ -86,7 +86,7 @@ export function uiReducer(state: UiState, action: UiAction): UiState {
 
 		case 'cycle-focus': {
 			const index = paneOrder.indexOf(state.focus);
-			return withFocus(state, paneOrder[(index + action.delta + paneOrder.length) % paneOrder.length]!);
+			return withFocus(state, paneOrder[(index + action.delta + paneOrder.length) % paneOrder.length] ?? state.focus);
 		}
 
 		case 'select': {
