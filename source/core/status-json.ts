@@ -1,5 +1,5 @@
 import {workerState, type FinishedRun, type JobRun, type QueuedJob, type Worker, type WorkerState} from './model.js';
-import type {SchedulerSnapshot, WaitingJob} from './scheduler.js';
+import type {SchedulerFault, SchedulerSnapshot, WaitingJob} from './scheduler.js';
 import {unfinishedIn, waitReasons} from './wait-reason.js';
 
 // The shape of `jobdeck status --json`: a documented interface that scripts
@@ -7,7 +7,11 @@ import {unfinishedIn, waitReasons} from './wait-reason.js';
 // remove one.
 
 export type StatusJson = {
-	scheduler: {running: boolean; paused: boolean; dataDir: string; logDir: string};
+	/**
+	 * `paused`: the user's pause (until `resume`). `faults`: the scheduler's own trouble, which clears by
+	 * itself: `logs` (no job is handed out: no log can be made), `save` (the state cannot be saved).
+	 */
+	scheduler: {running: boolean; paused: boolean; dataDir: string; logDir: string; faults: SchedulerFault[]};
 	workers: Array<Worker & {state: WorkerState; runningJobs: number[]}>;
 	/** `waiting`: why the job is not running yet, in words ("needs gpu: no worker has it"). */
 	queue: WaitingJob[];
@@ -20,7 +24,7 @@ export function statusJson(snapshot: SchedulerSnapshot, now = Date.now()): Statu
 	const runningOn = new Map<string, number[]>();
 	for (const run of snapshot.runningJobs) runningOn.set(run.worker, [...(runningOn.get(run.worker) ?? []), run.id]);
 	return {
-		scheduler: {running: snapshot.running, paused: snapshot.paused, dataDir: snapshot.dataDir, logDir: snapshot.logDir},
+		scheduler: {running: snapshot.running, paused: snapshot.paused, dataDir: snapshot.dataDir, logDir: snapshot.logDir, faults: snapshot.faults ?? []},
 		workers: snapshot.workers.map(worker => {
 			const runningJobs = runningOn.get(worker.name) ?? [];
 			return {...worker, state: workerState(worker, runningJobs.length), runningJobs};
