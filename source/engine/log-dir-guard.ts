@@ -43,8 +43,8 @@ export class LogDirGuard {
 		const {logDir, faults, bus} = this.#context;
 		// Made again or cleared since this run asked: its failure is old news.
 		if (epoch !== this.#epoch || this.#context.isStopping()) return;
-		const seen = await stat(logDir).catch((error_: NodeJS.ErrnoException) => error_);
-		if (seen instanceof Error && seen.code === 'ENOENT') {
+		const seen = await stat(logDir).catch((error_: unknown) => error_);
+		if (seen instanceof Error && (seen as NodeJS.ErrnoException).code === 'ENOENT') {
 			try {
 				await mkdir(logDir, {recursive: true, mode: 0o700});
 				await makeDirPrivate(logDir, 'log dir');

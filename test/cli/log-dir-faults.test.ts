@@ -137,7 +137,7 @@ function canMountTmpfs(): {ok: true} | {ok: false; reason: string} {
 	const probe = mkdtempSync(join(tmpdir(), 'jobdeck-mount-probe-'));
 	try {
 		const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'jobdeck-probe', probe], {encoding: 'utf8'});
-		if (mount.status !== 0) return {ok: false, reason: (mount.stderr || mount.error?.message || 'mount failed').trim()};
+		if (mount.status !== 0) return {ok: false, reason: (mount.stderr.trim() === '' ? (mount.error?.message ?? 'mount failed') : mount.stderr).trim()};
 		spawnSync('umount', [probe]);
 		return {ok: true};
 	} finally {

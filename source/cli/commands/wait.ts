@@ -106,16 +106,20 @@ export async function wait(dataDir: string, idTexts: string[]): Promise<number> 
 		noteStuckJobs(snapshot, waitForAll ? undefined : new Set(ids));
 
 		const waitedFor = () => (waitForAll ? [...pending] : ids.filter(id => pending.has(id)));
+		/** Whether a `state-loaded` came since the last read, and so the state must be read again before anything is concluded. */
+		const takeResync = (): boolean => {
+			const wanted = resyncWanted;
+			resyncWanted = false;
+			return wanted;
+		};
+
 		for (;;) {
-			if (resyncWanted) {
-				resyncWanted = false;
-				// eslint-disable-next-line no-await-in-loop
+			if (takeResync()) {
 				await readState(false);
 				continue;
 			}
 
 			if (waitedFor().length === 0) break;
-			// eslint-disable-next-line no-await-in-loop
 			await Promise.race([stopped, new Promise<void>(resolveWake => {
 				wake = resolveWake;
 			})]);
