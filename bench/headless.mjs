@@ -31,14 +31,14 @@ export async function jobdeck(sandbox, [command, ...args]) {
 }
 
 /**
- * Starts `jobdeck start --headless --json`. `onEvent` sees every event; the
+ * Starts `jobdeck start --headless --json` (with `args` after it). `onEvent` sees every event; the
  * result resolves `started` with the time the scheduler said it was up.
  */
-export function startScheduler(sandbox, {nodeArgs = [], onEvent = () => undefined} = {}) {
+export function startScheduler(sandbox, {nodeArgs = [], onEvent = () => undefined, args = []} = {}) {
 	// JOBDECK_BENCH_PROFILE=DIR: a CPU profile of every scheduler (bench/profile-summary.mjs reads them).
 	if (process.env.JOBDECK_BENCH_PROFILE) nodeArgs = [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${resolve(process.env.JOBDECK_BENCH_PROFILE)}`];
 	const spawnedAt = Date.now();
-	const child = spawn('node', [...nodeArgs, cli, 'start', '--headless', '--json', '--data-dir', sandbox.dataDir, '--log-dir', sandbox.logDir], {cwd: sandbox.dir, stdio: ['ignore', 'pipe', 'inherit']});
+	const child = spawn('node', [...nodeArgs, cli, 'start', '--headless', '--json', '--data-dir', sandbox.dataDir, '--log-dir', sandbox.logDir, ...args], {cwd: sandbox.dir, stdio: ['ignore', 'pipe', 'inherit']});
 	let onStarted;
 	const started = new Promise(resolveStarted => {
 		onStarted = resolveStarted;

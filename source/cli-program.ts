@@ -42,6 +42,11 @@ withDataDir(program.command('start'))
 	.option('--offline-after <runs>', 'take a worker offline after this many runs in a row end with the unreachable exit code (0: never)', '3')
 	.option('--unreachable-exit-code <code>', 'the exit code that means the job could not reach its worker (ssh\'s is 255)', '255')
 	.option('--recheck-offline <duration>', 'first re-check of an offline worker after this long; the wait doubles up to 10m', '30s')
+	.option('--no-sync', 'for throwaway data dirs only: never fsync the state, so a power cut (not a crash) may lose acknowledged changes')
+	// Given by a scheduler that goes on in the background: its stdout is this file, which it rotates.
+	.addOption(new Option('--rotate-output <file>').hideHelp())
+	.option('--keep-finished <n>', 'retention: keep at most the newest N finished runs (records and logs); saved, so later starts keep it; "off" lifts it')
+	.option('--keep-for <duration>', 'retention: remove finished runs that ended longer ago than this (2h, 30d); saved like --keep-finished; "off" lifts it')
 	.action(async (positionalDataDir: string | undefined, positionalLogDir: string | undefined, options: DataDirOptions & StartFlags) => {
 		const {start} = await import('./cli/commands/start.js');
 		await start({
@@ -52,6 +57,10 @@ withDataDir(program.command('start'))
 			offlineAfter: options.offlineAfter,
 			unreachableExitCode: options.unreachableExitCode,
 			recheckOffline: options.recheckOffline,
+			sync: options.sync,
+			keepFinished: options.keepFinished,
+			keepFor: options.keepFor,
+			rotateOutput: options.rotateOutput,
 		});
 	});
 
@@ -64,6 +73,10 @@ type StartFlags = {
 	offlineAfter: string;
 	unreachableExitCode: string;
 	recheckOffline: string;
+	sync: boolean;
+	keepFinished?: string;
+	keepFor?: string;
+	rotateOutput?: string;
 };
 
 withDataDir(program.command('ui'))
@@ -184,6 +197,17 @@ withDataDir(program.command('retry'))
 	.action(async (ids: string[], options: DataDirOptions) => {
 		const {retryJobs} = await import('./cli/commands/jobs.js');
 		await retryJobs(dataDirOf(options), ids);
+	});
+
+withDataDir(program.command('clean'))
+	.description('remove finished runs\' records and log files: those matching every filter given, except what a queued or running job still needs')
+	.option('--older-than <duration>', 'only runs that ended longer ago than this (90s, 20m, 2h, 30d)')
+	.option('--keep <n>', 'keep the newest N finished runs (of those --outcome lets through)')
+	.option('--outcome <outcomes>', 'only runs that ended so: succeeded, failed, cancelled, timed-out, lost, dependency-failed (several with commas)')
+	.option('--json', 'print what was removed as one JSON object')
+	.action(async (options: DataDirOptions & {olderThan?: string; keep?: string; outcome?: string; json?: boolean}) => {
+		const {clean} = await import('./cli/commands/clean.js');
+		await clean(dataDirOf(options), options);
 	});
 
 withDataDir(program.command('priority'))

@@ -12,7 +12,8 @@ import type {SchedulerMethod} from './scheduler-api.js';
 // Version 2: snapshot and subscribe take options, queuePage pages the queue.
 // Version 3: finishedRuns.
 // Version 4: requests carry their deadline; subscribers get heartbeats.
-export const protocolVersion = 4;
+// Version 5: clean, and the snapshot's retention.
+export const protocolVersion = 5;
 
 /** A request line larger than this is refused and the connection closed. */
 export const maxRequestBytes = 64 * 1024 * 1024;

@@ -1,4 +1,5 @@
 import type {Scheduler, SubscribeOptions} from '../core/scheduler.js';
+import {checkCleanRequest} from '../core/retention.js';
 import {UserError} from '../core/user-error.js';
 
 // The scheduler's methods as the control socket carries them: one entry per
@@ -87,6 +88,10 @@ export const schedulerApi = {
 	retryJobs([ids], refuse) {
 		if (!isIdList(ids)) return refuse('a list of job ids');
 		return [ids];
+	},
+	clean([request]) {
+		// The same check the engine makes, so that the socket refuses with its words.
+		return [checkCleanRequest(request)];
 	},
 	setJobPriority([ids, priority], refuse) {
 		// The priority itself is the engine's to check, with the command line's words.

@@ -1,4 +1,5 @@
 import type {EnvVars, FinishedRun, JobRun, QueuedJob, Worker} from './model.js';
+import type {CleanRequest, CleanResult, RetentionStatus} from './retention.js';
 
 // The one interface through which everything drives a scheduler: the
 // command line, the headless server and the UI. Two implementations exist,
@@ -60,6 +61,8 @@ export type SchedulerSnapshot = {
 	totals: {done: number; failed: number};
 	/** What keeps the scheduler from its work right now, on its own side (absent from a scheduler that knows none, or a saved state read offline). */
 	faults?: SchedulerFault[];
+	/** The retention policy and the last clean; absent from a scheduler older than retention. */
+	retention?: RetentionStatus;
 };
 
 /**
@@ -171,6 +174,9 @@ export type Scheduler = {
 	retryJobs(ids: number[]): Promise<QueuedJob[]>;
 	/** Sets the priority of queued jobs; returns them. */
 	setJobPriority(ids: number[], priority: number): Promise<QueuedJob[]>;
+
+	/** Removes finished runs' records and log files (`jobdeck clean`); keeps the runs something still needs. */
+	clean(request: CleanRequest): Promise<CleanResult>;
 
 	setPaused(paused: boolean): Promise<void>;
 	/** Replaces workers and queue with those of a saved status (ours or the original tool's). */

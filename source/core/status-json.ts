@@ -1,4 +1,5 @@
 import {workerState, type FinishedRun, type JobRun, type QueuedJob, type Worker, type WorkerState} from './model.js';
+import type {RetentionStatus} from './retention.js';
 import type {SchedulerFault, SchedulerSnapshot, WaitingJob} from './scheduler.js';
 import {unfinishedIn, waitReasons} from './wait-reason.js';
 
@@ -7,11 +8,26 @@ import {unfinishedIn, waitReasons} from './wait-reason.js';
 // remove one.
 
 export type StatusJson = {
-	/**
-	 * `paused`: the user's pause (until `resume`). `faults`: the scheduler's own trouble, which clears by
-	 * itself: `logs` (no job is handed out: no log can be made), `save` (the state cannot be saved).
-	 */
-	scheduler: {running: boolean; paused: boolean; dataDir: string; logDir: string; faults: SchedulerFault[]};
+	scheduler: {
+		running: boolean;
+		paused: boolean;
+		dataDir: string;
+		logDir: string;
+		/**
+		 * The retention policy (docs/retention.md): `keepFinished` (runs) and
+		 * `keepForMs` (milliseconds), null when that bound is off;
+		 * `finishedRuns`, the runs in the history now (null unless a
+		 * keepFinished policy made the scheduler count them); `lastClean`, what
+		 * the last clean since the scheduler started removed (null: none), by
+		 * `jobdeck clean` or by the policy.
+		 */
+		retention: RetentionStatus;
+		/**
+		 * The scheduler's own trouble, which clears by itself (unlike `paused`, the user's pause, which
+		 * stays until `resume`): `logs` (no job is handed out: no log can be made), `save` (the state cannot be saved).
+		 */
+		faults: SchedulerFault[];
+	};
 	workers: Array<Worker & {state: WorkerState; runningJobs: number[]}>;
 	/** `waiting`: why the job is not running yet, in words ("needs gpu: no worker has it"). */
 	queue: WaitingJob[];
@@ -24,7 +40,14 @@ export function statusJson(snapshot: SchedulerSnapshot, now = Date.now()): Statu
 	const runningOn = new Map<string, number[]>();
 	for (const run of snapshot.runningJobs) runningOn.set(run.worker, [...(runningOn.get(run.worker) ?? []), run.id]);
 	return {
-		scheduler: {running: snapshot.running, paused: snapshot.paused, dataDir: snapshot.dataDir, logDir: snapshot.logDir, faults: snapshot.faults ?? []},
+		scheduler: {
+			running: snapshot.running,
+			paused: snapshot.paused,
+			dataDir: snapshot.dataDir,
+			logDir: snapshot.logDir,
+			retention: snapshot.retention ?? {keepFinished: null, keepForMs: null, finishedRuns: null, lastClean: null},
+			faults: snapshot.faults ?? [],
+		},
 		workers: snapshot.workers.map(worker => {
 			const runningJobs = runningOn.get(worker.name) ?? [];
 			return {...worker, state: workerState(worker, runningJobs.length), runningJobs};

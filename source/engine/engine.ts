@@ -17,6 +17,7 @@ import type {
 } from '../core/scheduler.js';
 import {jobMatches, normalizedFilter} from '../core/queue-filter.js';
 import {withRecentRuns} from '../core/recent-runs.js';
+import {checkCleanRequest, type CleanRequest, type CleanResult, type RetentionChange} from '../core/retention.js';
 import {waitReasons} from '../core/wait-reason.js';
 import * as jobCommands from './commands/job-commands.js';
 import * as pauseAndLoad from './commands/pause-and-load.js';
@@ -25,14 +26,16 @@ import * as workerCommands from './commands/worker-commands.js';
 import {lockDataDir, type DataDirLock} from './data-dir-lock.js';
 import {makeDirPrivate} from './private-dir.js';
 import {Dispatcher} from './dispatcher.js';
-import type {EngineContext} from './engine-context.js';
+import {refuseWhenStopping, type EngineContext} from './engine-context.js';
 import {EventBus} from './event-bus.js';
 import {FaultRegister} from './fault-register.js';
 import {HealthMonitor} from './health-monitor.js';
 import {RunHistory} from './run-history.js';
+import {Retention} from './retention.js';
 import {RunSupervisor} from './run-supervisor.js';
 import {readHistoryFrom, readHistoryTail} from './state/history-file.js';
 import type {SchedulerState} from './state/scheduler-state.js';
+import {makeDirectory} from './state/durable-file.js';
 import {StateStore} from './state/state-store.js';
 import {TimerRegistry} from './timer-registry.js';
 import {defaultHealthPolicy, type HealthPolicy} from './worker-health.js';
@@ -51,6 +54,10 @@ export type EngineOptions = {
 	logDir: string;
 	/** When a worker counts as unreachable and how it is re-checked. */
 	health?: Partial<HealthPolicy>;
+	/** false: the state is never fsync'd (`start --no-sync`, for throwaway data dirs). */
+	sync?: boolean;
+	/** From `start --keep-finished`/`--keep-for`: replaces the policy saved in the state. Absent: the saved one stays. */
+	retention?: RetentionChange;
 };
 
 export class Engine implements Scheduler {
@@ -65,6 +72,7 @@ export class Engine implements Scheduler {
 	readonly #supervisor: RunSupervisor;
 	readonly #healthMonitor: HealthMonitor;
 	readonly #timers = new TimerRegistry();
+	readonly #retention: Retention;
 
 	#stopping = false;
 	#resolveStopped!: () => void;
@@ -76,20 +84,24 @@ export class Engine implements Scheduler {
 	static async start(options: EngineOptions): Promise<Engine> {
 		const dataDir = resolve(options.dataDir);
 		const logDir = resolve(options.logDir);
-		await mkdir(dataDir, {recursive: true, mode: 0o700});
+		const durability = {sync: options.sync ?? true};
+		// A data dir made here must survive a power cut, its name in its parent included.
+		await makeDirectory(dataDir, 0o700, durability);
 		// Whoever can reach the control socket can run programs as this user.
 		await makeDirPrivate(dataDir, 'data dir');
 		await chmod(dataDir, 0o700);
 		await mkdir(logDir, {recursive: true, mode: 0o700});
 		await makeDirPrivate(logDir, 'log dir');
-		await mkdir(join(dataDir, 'runs'), {recursive: true, mode: 0o700});
+		// runs/ too: the exit files go there.
+		await makeDirectory(join(dataDir, 'runs'), 0o700, durability);
 		await makeDirPrivate(join(dataDir, 'runs'), 'runs dir', {noLink: true});
 		const lock = await lockDataDir(dataDir);
 		try {
-			const store = await StateStore.open(dataDir);
+			const store = await StateStore.open(dataDir, {sync: options.sync});
 			const bus = new EventBus(() => store.state.queue.size);
 			const history = await RunHistory.load(store.files.history);
 			const engine = new Engine(dataDir, logDir, store, lock, bus, history, {...defaultHealthPolicy, ...options.health});
+			await engine.#retention.start(options.retention);
 			await engine.#supervisor.adoptRunningJobs();
 			engine.#supervisor.warmUp();
 			engine.#healthMonitor.scheduleRecheck();
@@ -143,6 +155,11 @@ export class Engine implements Scheduler {
 		store.onReload(error => {
 			this.#supervisor.afterSaveFailed(error);
 		});
+		this.#retention = new Retention(store, removed => {
+			history.drop(removed);
+		}, message => {
+			bus.emit({type: 'error', message, at: Date.now()});
+		});
 	}
 
 	get #state(): SchedulerState {
@@ -162,6 +179,7 @@ export class Engine implements Scheduler {
 			finished: [...this.#history.recent],
 			totals: {...this.#history.totals},
 			faults: this.#context.faults.list(),
+			retention: this.#retention.status(),
 		};
 	}
 
@@ -237,6 +255,11 @@ export class Engine implements Scheduler {
 		return retryJobs(this.#context, ids);
 	}
 
+	async clean(request: CleanRequest): Promise<CleanResult> {
+		refuseWhenStopping(this.#context);
+		return this.#retention.clean(checkCleanRequest(request));
+	}
+
 	async setPaused(paused: boolean): Promise<void> {
 		return pauseAndLoad.setPaused(this.#context, paused);
 	}
@@ -252,6 +275,7 @@ export class Engine implements Scheduler {
 		this.#bus.emit({type: 'stopping', at: Date.now()});
 		this.#timers.clearAll();
 		try {
+			await this.#retention.close();
 			await this.#supervisor.stop();
 			// Spawns that were under way may have armed a timeout.
 			this.#timers.clearAll();

@@ -19,6 +19,7 @@ export async function readOfflineSnapshot(dataDir: string, finishedCount: number
 		queueLength: state.queue.size,
 		runningJobs: [...state.running.values()],
 		finished,
+		retention: {keepFinished: state.retention.keepFinished ?? null, keepForMs: state.retention.keepForMs ?? null, finishedRuns: null, lastClean: null},
 		// Of the last runs only: the history's head is not read.
 		totals: totalsOf(finished),
 	};

@@ -68,6 +68,12 @@ export class RunHistory {
 		this.recent.splice(0, this.recent.length, ...kept);
 	}
 
+	/** Runs that clean or the retention policy removed from the history: they must not outlive it here. The totals stay. */
+	drop(removedRunIds: ReadonlySet<number>): void {
+		const kept = this.recent.filter(run => !removedRunIds.has(run.runId));
+		this.recent.splice(0, this.recent.length, ...kept);
+	}
+
 	/** Records the dependency-failed runs of a change, and returns the events that tell of them. */
 	recordDependencyFailures(runs: FinishedRun[], wereQueued = true): SchedulerEvent[] {
 		if (runs.length === 0) return [];

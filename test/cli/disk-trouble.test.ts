@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process';
-import {closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync} from 'node:fs';
+import {closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {execa} from 'execa';
@@ -70,6 +70,36 @@ describe('damaged state files', () => {
 		copyFileSync(`${state}.prev`, state);
 		await sandbox.startScheduler();
 		expect((await statusOf(sandbox)).workers.map(worker => worker.name)).toEqual(['w1']);
+	});
+
+	it('start refuses a deleted state.json in one line naming it and its copy, leaves the copy as it was, and the copy brings back every worker and job', async () => {
+		const first = await sandbox.startScheduler();
+		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1', 'w2']);
+		await sandbox.run(['pause']);
+		await sandbox.run(['add-job', '--each', '/bin/true', ...Array.from({length: 10}, (_unused, index) => String(index))]);
+		await first.stop();
+		const second = await sandbox.startScheduler();
+		for (let index = 10; index < 20; index++) expect((await sandbox.run(['add-job', '/bin/true', String(index)])).exitCode).toBe(0);
+		// Killed: the last ten jobs are in the journal only.
+		second.process.kill('SIGKILL');
+		await second.process;
+		const state = join(sandbox.dataDir, 'state.json');
+		rmSync(state);
+		const before = filesOf(sandbox.dataDir);
+		const result = await sandbox.run(['start', '--headless']);
+		expect(result.exitCode).toBe(1);
+		expect(result.stderr).toMatch(new RegExp(`^jobdeck: state file ${state} is missing, but this data dir has been used before; nothing was changed\\. Its last good copy is ${state}\\.prev: copy that one into its place .*\\n$`));
+		const after = filesOf(sandbox.dataDir);
+		// Only the lock's leftovers may differ; the state files, .prev above all, are as they were.
+		for (const name of ['state.json.prev', 'journal.jsonl', 'history.jsonl', 'history.jsonl.prev']) expect(after[name], name).toEqual(before[name]);
+		expect(after['state.json']).toBeUndefined();
+
+		copyFileSync(`${state}.prev`, state);
+		const recovered = await sandbox.startScheduler();
+		const status = await statusOf(sandbox);
+		expect(status.workers.map(worker => worker.name)).toEqual(['w1', 'w2']);
+		expect(status.queue.map(job => job.args[0])).toEqual(Array.from({length: 20}, (_unused, index) => String(index)));
+		await recovered.stop();
 	});
 
 	it('start takes over a control socket left behind by a killed scheduler', async () => {
@@ -241,6 +271,40 @@ describe.skipIf(!mountCheck.ok)('a full disk', () => {
 		const done = await statusOf(sandbox);
 		expect(done.finished.map(run => [run.id, run.exitCode]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual(ids.map((id, index) => [id, index === 3 ? 3 : 0]));
 		expect((JSON.parse((await sandbox.run(['status', '--json'])).stdout) as {scheduler: {faults: unknown[]}}).scheduler.faults).toEqual([]);
+	});
+
+	it('stop reports a final snapshot it had no room for in one line; start replays the journal without room for a snapshot; nothing is lost', async () => {
+		const scheduler = await sandbox.startScheduler();
+		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1', 'w2']);
+		await sandbox.run(['pause']);
+		// The journal outweighs the room left below: 300 KB of queued jobs.
+		const long = 'y'.repeat(1000);
+		const added = await sandbox.run(['add-job', '--each', '/bin/true', ...Array.from({length: 300}, (_unused, index) => `${index}-${long}`)]);
+		expect(added.exitCode, added.stderr).toBe(0);
+		const journal = join(sandbox.dataDir, 'journal.jsonl');
+		expect(readFileSync(journal).length).toBeGreaterThan(300_000);
+		const filler = fillDisk();
+
+		const stop = await sandbox.run(['stop']);
+		expect(stop.stderr).toMatch(new RegExp(`^jobdeck: the final snapshot ${sandbox.dataDir}/state\\.json could not be written \\(ENOSPC: no space left on device.*\\); nothing is lost: ${journal} holds every change, and the next start replays it\\n$`));
+		expect(stop.exitCode).toBe(1);
+		await scheduler.process;
+		expect(readdirSync(sandbox.dataDir).filter(name => name.endsWith('.tmp'))).toEqual([]);
+
+		// 16 KiB free (the lock file and the socket), far less than the journal, let alone two snapshots.
+		const fillerBytes = readFileSync(filler).length;
+		truncateSync(filler, fillerBytes - 16 * 1024);
+		const restarted = await sandbox.startScheduler();
+		const status = await statusOf(sandbox);
+		expect(status.workers.map(worker => worker.name)).toEqual(['w1', 'w2']);
+		expect(status.queue).toHaveLength(300);
+		expect(status.queue.at(-1)?.args).toEqual([`299-${long}`]);
+		await restarted.stop();
+		rmSync(filler);
+		const roomy = await sandbox.startScheduler();
+		expect((await statusOf(sandbox)).queue).toHaveLength(300);
+		await roomy.stop();
+		expect(readFileSync(journal, 'utf8')).toBe('');
 	});
 });
 

@@ -83,7 +83,7 @@ describe.each(starterKinds)('with the $kind job starter', ({kind, skip}) => {
 	}
 
 	async function finishedRun(id: number) {
-		const status = await waitForStatus(sandbox, view => view.finished.some(run => run.id === id), 30_000);
+		const status = await waitForStatus(sandbox, view => view.finished.some(run => run.id === id), 60_000);
 		return status.finished.find(run => run.id === id)!;
 	}
 
@@ -125,10 +125,14 @@ describe.each(starterKinds)('with the $kind job starter', ({kind, skip}) => {
 			const stubborn = sandbox.script('stubborn.sh', familyScript('trap "" SIGTERM\nwhile :; do sleep 0.05; done'));
 			await sandbox.startScheduler();
 			await sandbox.run(['add-worker', '--skip-ssh-check', '--slots', '2', 'w1']);
-			const timeout = how === 'timeout' ? ['--timeout', '2s'] : [];
+			const timeout = how === 'timeout' ? ['--timeout', '5s'] : [];
 			const ids = [await addJob(sandbox, [...timeout, polite]), await addJob(sandbox, [...timeout, stubborn])];
-			const running = await waitForStatus(sandbox, view => view.running.length === 2 && view.running.every(run => run.pid !== undefined));
-			const jobs = await Promise.all(running.running.map(async run => ({run, children: await children(run.runId)})));
+			// A timeout may well come before a status on a busy machine could show the jobs running: the runs are
+			// then taken from their records once they ended, and the processes are found by the files they wrote.
+			const runsOf = async () => how === 'cancel'
+				? (await waitForStatus(sandbox, view => view.running.length === 2 && view.running.every(run => run.pid !== undefined))).running
+				: Promise.all(ids.map(async id => finishedRun(id)));
+			const jobs = await Promise.all((await runsOf()).map(async run => ({run, children: await children(run.runId)})));
 			const leaders = jobs.map(({run}) => Number(readFileSync(run.logFile, 'utf8').match(/^job (\d+)/)?.[1]));
 			if (how === 'cancel') expect(await sandbox.run(['cancel', '--grace', '1s', ...ids.map(String)])).toMatchObject({exitCode: 0});
 			const ended = await Promise.all(ids.map(async id => finishedRun(id)));

@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs';
+import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, expect, test} from 'vitest';
 import {cliPath, createSandbox, isAlive, statusOf, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
@@ -77,7 +77,8 @@ test('two UIs on one scheduler (`ui`, and `start` attaching): a job added in one
 
 test('detaching from the embedded UI keeps the scheduler in the background: running jobs finish, each recorded once with its exit code', async () => {
 	sandbox = createSandbox('jobdeck-detach-e2e-');
-	sandbox.script('job.sh', '#!/bin/sh\nsleep 3\nexit "$1"\n');
+	// The jobs end only when the test says so: the detach must happen while all three run, however slow the machine.
+	sandbox.script('job.sh', '#!/bin/sh\nwhile [ ! -e release ]; do sleep 0.05; done\nexit "$1"\n');
 	terminal = startTmux(shell(sandbox.dir, `start --data-dir ${sandbox.dataDir} --log-dir ${sandbox.logDir}`), {columns: 120, rows: 40});
 	await terminal.waitFor(/1 Workers/);
 	await sandbox.run(['add-worker', '--skip-ssh-check', '--slots', '3', 'w1']);
@@ -92,6 +93,7 @@ test('detaching from the embedded UI keeps the scheduler in the background: runn
 	const pid = Number(/in the background \(pid (\d+)/.exec(screen)![1]);
 	expect(isAlive(pid)).toBe(true);
 	expect((await statusOf(sandbox)).running).toHaveLength(3);
+	writeFileSync(join(sandbox.dir, 'release'), '');
 
 	const status = await waitForStatus(sandbox, current => current.finished.length === 3);
 	expect(status.finished.map(run => [run.id, run.exitCode, run.outcome]).sort()).toEqual([[1, 0, 'succeeded'], [2, 3, 'failed'], [3, 9, 'failed']]);

@@ -178,4 +178,39 @@ describe('StateStore', () => {
 		appendFileSync(stateFiles(dataDir).journal, 'garbage\n{"seq":5,"change":{"type":"paused","paused":true}}\n');
 		await expect(StateStore.open(dataDir)).rejects.toThrow(/journal .*journal\.jsonl line 2 is damaged/);
 	});
+
+	it('refuses a failed write and every change applied while it was under way, reads the state back, and goes on with the next change', async () => {
+		const store = await StateStore.open(dataDir);
+		await store.apply([{type: 'jobs-queued', jobs: [job(1)]}]);
+		const handle = await open(join(dataDir, 'probe'), 'w');
+		const prototype = Object.getPrototypeOf(handle) as {write: (...args: unknown[]) => Promise<unknown>};
+		await handle.close();
+		const realWrite = prototype.write;
+		let failNext = true;
+		// The fault a full disk makes, injected once: the real one is in test/cli/disk-trouble.test.ts.
+		vi.spyOn(prototype, 'write').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+			if (!failNext) return realWrite.apply(this, args);
+			failNext = false;
+			await new Promise(resolveLater => {
+				setTimeout(resolveLater, 20);
+			});
+			throw Object.assign(new Error('ENOSPC: no space left on device, write'), {code: 'ENOSPC'});
+		});
+		let reloads = 0;
+		store.onReload(() => reloads++);
+		const refused = store.apply([{type: 'jobs-queued', jobs: [job(2)]}]);
+		await new Promise(resolveLater => {
+			setImmediate(resolveLater);
+		});
+		const appliedMeanwhile = store.apply([{type: 'jobs-queued', jobs: [job(3)]}]);
+		await expect(refused).rejects.toThrow(/could not save the state in .*journal\.jsonl: ENOSPC.*; the change was not made/);
+		await expect(appliedMeanwhile).rejects.toThrow(/the change was not made/);
+		expect(reloads).toBe(1);
+		expect([...store.state.queue.keys()]).toEqual([1]);
+		await store.apply([{type: 'jobs-queued', jobs: [job(4)]}]);
+		await store.close();
+		const reopened = await StateStore.open(dataDir);
+		expect([...reopened.state.queue.keys()]).toEqual([1, 4]);
+		await reopened.close();
+	});
 });

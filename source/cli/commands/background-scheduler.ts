@@ -10,7 +10,8 @@ const answerWithinMs = 15_000;
 /**
  * Starts `jobdeck start --headless` on a data dir no scheduler holds any
  * more, in a session of its own so that it outlives the terminal, with its
- * output appended to a file in the data dir. Resolves once it answers.
+ * output appended to a file in the data dir, which it keeps bounded
+ * (output-rotation.ts). Resolves once it answers.
  */
 export async function continueInBackground(dataDir: string, logDir: string, extraFlags: string[]): Promise<{pid: number; logFile: string}> {
 	const logFile = join(dataDir, 'scheduler.log');
@@ -18,7 +19,7 @@ export async function continueInBackground(dataDir: string, logDir: string, extr
 	let exited: string | undefined;
 	try {
 		// Raw file descriptors and no cleanup: the scheduler must not depend on this process in any way.
-		const child = execa(process.execPath, [process.argv[1]!, 'start', '--headless', '--data-dir', dataDir, '--log-dir', logDir, ...extraFlags], {
+		const child = execa(process.execPath, [process.argv[1]!, 'start', '--headless', '--data-dir', dataDir, '--log-dir', logDir, '--rotate-output', logFile, ...extraFlags], {
 			detached: true,
 			cleanup: false,
 			reject: false,

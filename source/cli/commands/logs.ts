@@ -33,7 +33,7 @@ async function findLatestRun(scheduler: SchedulerQueries, id: number): Promise<J
 	if (snapshot.queue.some(job => job.id === id)) throw new UserError(`job ${id} is queued and has no output yet`);
 	const [last] = await scheduler.finishedRuns({jobs: [id]});
 	if (last) return last;
-	throw new UserError(`there is no job ${id}`);
+	throw new UserError(`there is no job ${id} (never added here, or its runs were removed by clean or the retention policy)`);
 }
 
 async function printFile(path: string, copier: StdoutCopier): Promise<void> {

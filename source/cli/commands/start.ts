@@ -5,9 +5,12 @@ import {Engine} from '../../engine/engine.js';
 import type {HealthPolicy} from '../../engine/worker-health.js';
 import {UserError} from '../../core/user-error.js';
 import {parseDuration} from '../../core/validation.js';
+import {parseRetentionDuration, parseRunCount, type RetentionChange} from '../../core/retention.js';
 import {eventLines} from '../plain-text.js';
 import {onReaderGone} from '../reader-gone.js';
 import {continueInBackground} from './background-scheduler.js';
+import {outputRotation, schedulerLogMaxBytes} from '../output-rotation.js';
+import {reportError} from '../report-error.js';
 
 export type StartOptions = {
 	dataDir: string;
@@ -18,6 +21,13 @@ export type StartOptions = {
 	offlineAfter?: string;
 	unreachableExitCode?: string;
 	recheckOffline?: string;
+	/** false (`--no-sync`): never fsync the state. */
+	sync?: boolean;
+	/** Retention, as typed: a number of runs / a duration, or "off". */
+	keepFinished?: string;
+	keepFor?: string;
+	/** The file stdout is appended to, by a scheduler that went on in the background: rotated at a size. */
+	rotateOutput?: string;
 };
 
 /**
@@ -26,6 +36,7 @@ export type StartOptions = {
  */
 export async function start(options: StartOptions): Promise<void> {
 	const health = healthPolicyOf(options);
+	const retention = retentionOf(options);
 	const interactive = !options.headless && process.stdout.isTTY && process.stdin.isTTY;
 	if (interactive && await schedulerAnswers(options.dataDir)) {
 		// On a terminal, a second `start` means "show me the scheduler": attach to it rather than refuse.
@@ -36,10 +47,13 @@ export async function start(options: StartOptions): Promise<void> {
 		return;
 	}
 
-	const engine = await Engine.start({dataDir: options.dataDir, logDir: options.logDir, health});
+	const engine = await Engine.start({dataDir: options.dataDir, logDir: options.logDir, health, sync: options.sync !== false, retention});
 	const server = await serveScheduler(engine, engine.dataDir);
 	const stopOnSignal = () => {
-		void engine.stop();
+		// A final snapshot without room (a full disk) is one line: the journal still holds everything.
+		engine.stop().catch((error: unknown) => {
+			process.exitCode = reportError(error);
+		});
 	};
 
 	process.on('SIGTERM', stopOnSignal);
@@ -50,7 +64,8 @@ export async function start(options: StartOptions): Promise<void> {
 	let detached = false;
 	try {
 		if (!interactive) {
-			printEvents(engine, options.json);
+			const written = options.rotateOutput === undefined ? undefined : outputRotation(options.rotateOutput, schedulerLogMaxBytes());
+			printEvents(engine, options.json, written);
 			console.log(options.json
 				? JSON.stringify({type: 'started', at: Date.now(), dataDir: engine.dataDir, logDir: engine.logDir, pid: process.pid})
 				: `jobdeck scheduler running on ${engine.dataDir} (logs in ${engine.logDir}), pid ${process.pid}`);
@@ -84,13 +99,32 @@ async function schedulerAnswers(dataDir: string): Promise<boolean> {
 	}
 }
 
-/** The health rule's flags as the user typed them, for the scheduler that takes over. */
+/** The health rule's flags (and --no-sync) as the user typed them, for the scheduler that takes over. */
 function healthFlagsOf(options: StartOptions): string[] {
 	return [
 		...(options.offlineAfter === undefined ? [] : ['--offline-after', options.offlineAfter]),
 		...(options.unreachableExitCode === undefined ? [] : ['--unreachable-exit-code', options.unreachableExitCode]),
 		...(options.recheckOffline === undefined ? [] : ['--recheck-offline', options.recheckOffline]),
+		...(options.sync === false ? ['--no-sync'] : []),
+		// The policy is saved in the state: the scheduler that takes over reads it there.
 	];
+}
+
+/**
+ * The retention flags, checked before anything starts. Only the flags given
+ * change the saved policy (null lifts a bound): `--keep-for 7d` alone keeps a
+ * saved --keep-finished.
+ */
+function retentionOf(options: StartOptions): RetentionChange | undefined {
+	if (options.keepFinished === undefined && options.keepFor === undefined) return undefined;
+	const change: RetentionChange = {};
+	if (options.keepFinished !== undefined) change.keepFinished = options.keepFinished === 'off' ? null : parseRunCount(options.keepFinished, '--keep-finished');
+	if (options.keepFor !== undefined) {
+		change.keepForMs = options.keepFor === 'off' ? null : parseRetentionDuration(options.keepFor, '--keep-for');
+		if (change.keepForMs !== null && change.keepForMs < 1000) throw new UserError(`--keep-for must be at least 1s, not ${JSON.stringify(options.keepFor)}`);
+	}
+
+	return change;
 }
 
 function healthPolicyOf(options: StartOptions): Partial<HealthPolicy> {
@@ -116,9 +150,12 @@ function healthPolicyOf(options: StartOptions): Partial<HealthPolicy> {
 	return health;
 }
 
-function printEvents(engine: Engine, json: boolean): void {
+function printEvents(engine: Engine, json: boolean, written?: (bytes: number) => void): void {
 	engine.subscribe(events => {
 		const lines = events.flatMap(event => eventLines(event, json));
-		if (lines.length > 0) process.stdout.write(lines.join('\n') + '\n');
+		if (lines.length === 0) return;
+		const text = lines.join('\n') + '\n';
+		process.stdout.write(text);
+		written?.(Buffer.byteLength(text));
 	});
 }

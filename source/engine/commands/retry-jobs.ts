@@ -53,7 +53,7 @@ function planRetry(context: EngineContext, retried: ReadonlySet<number>, lastRun
 		if (isQueuedOrRunning(context.state, id)) throw new UserError(`job ${id} is already queued or running`);
 		const finished = lastRuns.get(id);
 		if (!finished && !complete) return undefined;
-		if (!finished) throw new UserError(`job ${id} has never run here`);
+		if (!finished) throw new UserError(`job ${id} has never run here (or its runs were removed by clean or the retention policy)`);
 		const failed = failedDependency(finished);
 		if (incomplete) return undefined;
 		if (failed !== undefined) throw new UserError(`job ${id} runs after job ${failed}, which did not succeed: retry job ${failed} (that re-queues job ${id} too)`);

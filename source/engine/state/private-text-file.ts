@@ -1,24 +1,28 @@
-import {readFile, rename, unlink, writeFile} from 'node:fs/promises';
+import {readFile} from 'node:fs/promises';
 import type {Adapter} from 'lowdb';
+import {replaceFile, type Durability} from './durable-file.js';
 
 /**
- * A lowdb adapter for the state file, holding its text: the store serialises
- * the snapshot itself, at the one moment the state matches the journal, so
- * that what is written is that moment and not whatever the state became while
- * the write waited. Like lowdb's own TextFile it replaces the file atomically
- * (a temp file renamed over it), but the file is created owner-only, because
- * whoever can read the state sees every job's env, and each write also leaves
- * a second, separate copy next to it as `<file>.prev`: the copy to recover
- * from if the file is ever damaged. Being the same snapshot, it fits the
- * journal that follows it, so nothing is lost by recovering from it.
+ * The snapshot file, holding its text: the state file's adapter serialises the
+ * snapshot itself, at the one moment the state matches the journal, so that
+ * what is written is that moment and not whatever the state became while the
+ * write waited. Like lowdb's own TextFile it replaces the file atomically (a
+ * temp file renamed over it), but durably (synced before the rename, the
+ * directory after), owner-only, because whoever can read the state sees every
+ * job's env, and each write also leaves a second, separate copy next to it as
+ * `<file>.prev`: the copy to recover from if the file is ever damaged. Being
+ * the same snapshot, it fits the journal that follows it, so nothing is lost
+ * by recovering from it.
  */
 export class PrivateTextFile implements Adapter<string> {
 	readonly path: string;
 	readonly previousPath: string;
+	readonly #durability: Durability;
 
-	constructor(path: string) {
+	constructor(path: string, durability: Durability) {
 		this.path = path;
 		this.previousPath = `${path}.prev`;
+		this.#durability = durability;
 	}
 
 	async read(): Promise<string | null> {
@@ -30,21 +34,9 @@ export class PrivateTextFile implements Adapter<string> {
 		}
 	}
 
+	/** Until both copies are written, the journal must not be cut: either copy may be the old one. */
 	async write(text: string): Promise<void> {
-		await replaceFile(this.path, text);
-		await replaceFile(this.previousPath, text);
+		await replaceFile(this.path, text, this.#durability);
+		await replaceFile(this.previousPath, text, this.#durability);
 	}
-}
-
-/** Writes a temp file and renames it over `path`: readers see the old file or the new one, never half of one. */
-async function replaceFile(path: string, text: string): Promise<void> {
-	const temporary = `${path}.tmp`;
-	try {
-		await writeFile(temporary, text, {mode: 0o600});
-	} catch (error) {
-		await unlink(temporary).catch(() => undefined);
-		throw error;
-	}
-
-	await rename(temporary, path);
 }

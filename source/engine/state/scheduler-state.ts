@@ -1,5 +1,6 @@
 import type {FinishedRun, JobRun, QueuedJob, Worker, WorkerOffline} from '../../core/model.js';
 import {queuedJobOf, takesJobs} from '../../core/model.js';
+import type {RetentionPolicy} from '../../core/retention.js';
 import {Dependencies} from './dependencies.js';
 import {FreeWorkers} from './free-workers.js';
 import {JobQueue} from './job-queue.js';
@@ -13,6 +14,8 @@ export type SchedulerState = {
 	nextJobId: number;
 	nextRunId: number;
 	paused: boolean;
+	/** Which finished runs the scheduler lets go of by itself (`start --keep-finished`, `--keep-for`); empty: none. */
+	retention: RetentionPolicy;
 	/** In the order they were added. */
 	workers: Map<string, Worker>;
 	queue: JobQueue;
@@ -50,6 +53,7 @@ export type StateChange =
 	/** With `requeue`, the same job goes back to the front of the queue in the same step, so a crash cannot lose it. */
 	| ({type: 'run-finished'; run: FinishedRun; requeue?: QueuedJob} & DependencyFailures)
 	| {type: 'paused'; paused: boolean}
+	| {type: 'retention-set'; retention: RetentionPolicy}
 	| {type: 'state-replaced'; workers: Worker[]; queue: QueuedJob[]; nextJobId: number};
 
 /** What the state file holds: the state as plain JSON. */
@@ -61,6 +65,8 @@ export type StateDocument = {
 	nextJobId: number;
 	nextRunId: number;
 	paused: boolean;
+	/** Absent in state files written before retention existed: no policy. */
+	retention?: RetentionPolicy;
 	workers: Worker[];
 	queue: QueuedJob[];
 	running: JobRun[];
@@ -71,6 +77,7 @@ export function emptyState(): SchedulerState {
 		nextJobId: 1,
 		nextRunId: 1,
 		paused: false,
+		retention: {},
 		workers: new Map(),
 		queue: new JobQueue(),
 		running: new Map(),
@@ -224,6 +231,11 @@ export function applyChange(state: SchedulerState, change: StateChange): void {
 			break;
 		}
 
+		case 'retention-set': {
+			state.retention = {...change.retention};
+			break;
+		}
+
 		case 'state-replaced': {
 			state.workers = new Map(change.workers.map(worker => [worker.name, worker]));
 			rebuildQueue(state, change.queue);
@@ -292,6 +304,7 @@ export function stateFromDocument(document: StateDocument): SchedulerState {
 	state.nextJobId = document.nextJobId;
 	state.nextRunId = document.nextRunId;
 	state.paused = document.paused;
+	state.retention = {...document.retention};
 	for (const worker of document.workers) state.workers.set(worker.name, worker);
 	for (const run of document.running) {
 		state.running.set(run.runId, run);
@@ -313,6 +326,7 @@ export function documentFromState(state: SchedulerState, journalSeq: number): St
 		nextJobId: state.nextJobId,
 		nextRunId: state.nextRunId,
 		paused: state.paused,
+		...(Object.keys(state.retention).length > 0 && {retention: state.retention}),
 		workers: [...state.workers.values()],
 		queue: [...state.queue.values()],
 		running: [...state.running.values()],

@@ -1,125 +1,79 @@
-import {readFileSync} from 'node:fs';
-import {copyFile, open, readFile, rename, stat, type FileHandle} from 'node:fs/promises';
-import {join} from 'node:path';
 import {Low} from 'lowdb';
 import type {FinishedRun} from '../../core/model.js';
 import {UserError} from '../../core/user-error.js';
-import {formatHistoryLines, readHistoryFrom} from './history-file.js';
-import {PrivateTextFile} from './private-text-file.js';
-import {
-	applyChange,
-	documentFromState,
-	emptyState,
-	finishedRunsOf,
-	isStateDocument,
-	stateFromDocument,
-	type SchedulerState,
-	type StateChange,
-	type StateDocument,
-} from './scheduler-state.js';
+import {JournaledStateFile, type JournaledState} from './journaled-state-file.js';
+import {stateFiles, type StateFiles} from './state-load.js';
+import {finishClean, type HistoryFilter, type RemovedRun} from './history-clean.js';
+import {applyChange, emptyState, type SchedulerState, type StateChange} from './scheduler-state.js';
+
+export {loadState, StateFileError, stateFiles, type StateFiles} from './state-load.js';
 
 // The scheduler's state on disk, in three files of the data dir:
-//   state.json     a lowdb snapshot of the whole state (workers, queue, running jobs)
+//   state.json     a snapshot of the whole state (workers, queue, running jobs)
 //   journal.jsonl  every change since that snapshot, one JSON line each, appended
 //   history.jsonl  every finished run, one JSON line each, appended
-// A change is acknowledged once its journal line is written. Changes made in
-// the same burst share one write (group commit), so saving costs one append
-// per burst whatever the size of the queue; the snapshot is rewritten only
-// when the journal has grown, and at start and stop. Each snapshot is also
-// written to state.json.prev, a separate copy, and brings history.jsonl.prev
-// (the history up to the snapshot) up to date: the last good copies to
-// recover from, which the journal still fits.
+// They are one lowdb database: a Low whose data is the live state and whose
+// adapter (JournaledStateFile) reads the snapshot plus the journal and writes
+// the journal. A change is acknowledged once its journal line is on disk
+// (fdatasync'd). Changes made in the same burst share one write and one sync
+// (group commit), so saving costs one append per burst whatever the size of
+// the queue; the snapshot is rewritten only when the journal has grown, and
+// at start and stop. Each snapshot is also written to state.json.prev, a
+// separate copy, and brings history.jsonl.prev (the history up to the
+// snapshot) up to date: the last good copies to recover from, which the
+// journal still fits.
 //
 // When a write fails (a full disk), the changes it carried are refused and
 // the state in memory is read back from the files, so that it never claims
 // what the disk does not hold.
-
-export type StateFiles = {
-	state: string;
-	journal: string;
-	history: string;
-	/** The history as of the last snapshot. */
-	previousHistory: string;
-};
-
-export function stateFiles(dataDir: string): StateFiles {
-	return {
-		state: join(dataDir, 'state.json'),
-		journal: join(dataDir, 'journal.jsonl'),
-		history: join(dataDir, 'history.jsonl'),
-		previousHistory: join(dataDir, 'history.jsonl.prev'),
-	};
-}
-
-/** Refuses to start on damaged state: the message names the file and the way back. */
-export class StateFileError extends UserError {
-	override name = 'StateFileError';
-}
 
 /** A change that could not be saved (a full disk): it was not made. */
 export class StateSaveError extends UserError {
 	override name = 'StateSaveError';
 }
 
-type SnapshotDocument = StateDocument & {historyBytes: number};
-
-type JournalEntry = {seq: number; change: StateChange};
+export type StoreOptions = {
+	/**
+	 * false: never fdatasync/fsync. For throwaway data dirs only: a power cut
+	 * (not a crash of the scheduler) may then lose acknowledged changes, or
+	 * leave files that need the manual recovery their error names.
+	 */
+	sync?: boolean;
+};
 
 type Waiter = {resolve: () => void; reject: (error: Error) => void};
 
-const compactAfterBytes = 8 * 1024 * 1024;
-
 export class StateStore {
 	readonly files: StateFiles;
-	#state: SchedulerState;
-	/** The snapshot's text: serialised by #compact, written by lowdb. */
-	readonly #snapshot: Low<string>;
-	readonly #journal: FileHandle;
-	readonly #history: FileHandle;
-	#seq: number;
-	#journalBytes: number;
-	#historyBytes: number;
-	#pendingLines: string[] = [];
-	/** Finished runs whose journal line is not written yet: they go to the history only once it is. */
-	#pendingHistory: FinishedRun[] = [];
-	/** Finished runs in the journal but not yet in the history (its write failed): the next write adds them. */
-	#unsavedHistory: FinishedRun[] = [];
+	readonly #db: Low<JournaledState>;
+	readonly #file: JournaledStateFile;
+	/** Waiters for the changes in `unsaved`: they resolve when the write that takes them is synced. */
 	#waiters: Waiter[] = [];
 	#flushing: Promise<void> | undefined;
 	#onReload: ((error: Error) => void) | undefined;
+	#closed = false;
 
 	/** Loads the state and takes ownership of its files: only one process may hold a store. */
-	static async open(dataDir: string): Promise<StateStore> {
+	static async open(dataDir: string, options: StoreOptions = {}): Promise<StateStore> {
 		const files = stateFiles(dataDir);
-		const loaded = await loadState(files);
-		const journal = await open(files.journal, 'a+', 0o600);
-		const history = await open(files.history, 'a+', 0o600);
-		const store = new StateStore(files, loaded, journal, history);
-		try {
-			await store.#repairHistory(loaded.finishedAfterSnapshot, loaded.historyBytesAtSnapshot);
-			await store.#compact();
-		} catch (error) {
-			await journal.close();
-			await history.close();
-			throw error;
-		}
-
-		return store;
+		const file = new JournaledStateFile(files, {sync: options.sync ?? true});
+		const db = new Low<JournaledState>(file, {state: emptyState(), seq: 0, unsaved: []});
+		await db.read();
+		await file.openForWriting();
+		// A fresh snapshot makes the next start quick. Without room for it (a nearly full disk)
+		// the journal still holds everything: the scheduler starts all the same, and tries again later.
+		await file.snapshot(db.data).catch(() => undefined);
+		return new StateStore(files, db, file);
 	}
 
-	private constructor(files: StateFiles, loaded: LoadedState, journal: FileHandle, history: FileHandle) {
+	private constructor(files: StateFiles, db: Low<JournaledState>, file: JournaledStateFile) {
 		this.files = files;
-		this.#state = loaded.state;
-		this.#snapshot = new Low(new PrivateTextFile(files.state), '');
-		this.#journal = journal;
-		this.#history = history;
-		this.#seq = loaded.seq;
-		this.#journalBytes = 0;
-		this.#historyBytes = 0;
+		this.#db = db;
+		this.#file = file;
 	}
 
 	get state(): SchedulerState {
-		return this.#state;
+		return this.#db.data.state;
 	}
 
 	/** Called after a failed write put the state back to what the files hold. */
@@ -133,10 +87,10 @@ export class StateStore {
 	 * are saved together in one write.
 	 */
 	async apply(changes: readonly StateChange[]): Promise<void> {
+		const data = this.#db.data;
 		for (const change of changes) {
-			applyChange(this.#state, change);
-			this.#pendingLines.push(JSON.stringify({seq: ++this.#seq, change} satisfies JournalEntry));
-			this.#pendingHistory.push(...finishedRunsOf(change));
+			applyChange(data.state, change);
+			data.unsaved.push({seq: ++data.seq, change});
 		}
 
 		const saved = new Promise<void>((resolve, reject) => {
@@ -146,46 +100,86 @@ export class StateStore {
 		return saved;
 	}
 
-	/** Waits for every change to be saved, writes a fresh snapshot and closes the files. */
+	/** Told how many finished runs each write added to the history. */
+	onRunsRecorded(listener: (count: number) => void): void {
+		this.#file.onRunsRecorded = listener;
+	}
+
+	/**
+	 * Removes from the history the runs `remove` picks, then their log files.
+	 * `count` sees every run first, in the same order, so that `remove` may
+	 * depend on counts (the newest N).
+	 * Changes applied meanwhile wait (they are saved, and acknowledged, once
+	 * the history is replaced); a crash at any moment leaves the old history
+	 * or the new one, and the next start finishes removing the log files.
+	 */
+	async cleanHistory(remove: HistoryFilter, count: (run: FinishedRun) => void): Promise<{removed: RemovedRun[]; keptRuns: number; removedLogs: number; removedLogBytes: number}> {
+		if (this.#closed) throw new UserError('the scheduler is stopping');
+		while (this.#flushing) await this.#flushing;
+		let release!: () => void;
+		// Holding #flushing keeps every other write out: apply() only queues its changes meanwhile.
+		this.#flushing = new Promise<void>(resolve => {
+			release = resolve;
+		});
+		let rewritten: {removed: RemovedRun[]; keptRuns: number};
+		let snapshotted = true;
+		try {
+			rewritten = await this.#file.rewriteHistory(this.#db.data, remove, count);
+			if (rewritten.removed.length > 0) {
+				// The changes that came meanwhile, then (with none left unsaved, at this very tick) the snapshot of the new size.
+				await this.#writeUnsaved();
+				snapshotted = await this.#file.snapshot(this.#db.data).then(() => true, () => false);
+			}
+		} finally {
+			this.#flushing = undefined;
+			release();
+			if (this.#db.data.unsaved.length > 0) this.#flushing = this.#flush();
+		}
+
+		// Without that snapshot clean.pending must stay: it is what tells the next start the history's new size.
+		const logs = await finishClean(this.files, rewritten.removed.map(run => run.logFile), snapshotted);
+		return {removed: rewritten.removed, keptRuns: rewritten.keptRuns, ...logs};
+	}
+
+	/**
+	 * Waits for every change to be saved, writes a fresh snapshot and closes
+	 * the files. A snapshot that cannot be written (a full disk) loses
+	 * nothing: the journal still holds every change, and the next start
+	 * replays it; the error says so.
+	 */
 	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
 		await this.#flushing;
-		await this.#compact();
-		await this.#journal.close();
-		await this.#history.close();
+		try {
+			await this.#file.snapshot(this.#db.data);
+		} catch (error) {
+			throw new StateSaveError(`the final snapshot ${this.files.state} could not be written (${(error as Error).message}); nothing is lost: ${this.files.journal} holds every change, and the next start replays it`);
+		} finally {
+			await this.#file.close();
+		}
 	}
 
 	async #flush(): Promise<void> {
-		while (this.#pendingLines.length > 0) {
-			const text = this.#pendingLines.join('\n') + '\n';
+		await this.#writeUnsaved();
+		this.#flushing = undefined;
+	}
+
+	async #writeUnsaved(): Promise<void> {
+		// this.#db.data afresh each time: a failed write replaces it with what the files hold.
+		while (this.#db.data.unsaved.length > 0) {
+			// The write takes every change in `unsaved` at once: these are the waiters it serves.
 			const waiters = this.#waiters;
-			const finished = this.#pendingHistory;
-			this.#pendingLines = [];
 			this.#waiters = [];
-			this.#pendingHistory = [];
 			try {
-				this.#journalBytes = await appendAll(this.#journal, text, this.#journalBytes);
+				await this.#db.write();
 			} catch (error) {
 				this.#refuseUnsaved(waiters, error as Error);
 				continue;
 			}
 
-			// Only now, and only this batch's runs: a run in the history must be finished in the journal,
-			// or a restart would finish it again. Should this write fail, the next one adds them.
-			this.#unsavedHistory.push(...finished);
-			await this.#appendUnsavedHistory().catch(() => undefined);
 			for (const waiter of waiters) waiter.resolve();
 		}
-
-		if (this.#journalBytes > compactAfterBytes) await this.#compact().catch(() => undefined);
-		this.#flushing = undefined;
-		// Changes applied while the snapshot was being written still need their own write.
-		if (this.#pendingLines.length > 0) this.#flushing = this.#flush();
-	}
-
-	async #appendUnsavedHistory(): Promise<void> {
-		if (this.#unsavedHistory.length === 0) return;
-		this.#historyBytes = await appendAll(this.#history, formatHistoryLines(this.#unsavedHistory), this.#historyBytes);
-		this.#unsavedHistory = [];
 	}
 
 	/**
@@ -196,204 +190,10 @@ export class StateStore {
 	#refuseUnsaved(waiters: Waiter[], cause: Error): void {
 		const failure = new StateSaveError(`could not save the state in ${this.files.journal}: ${cause.message}; the change was not made`);
 		const refused = [...waiters, ...this.#waiters];
-		this.#pendingLines = [];
 		this.#waiters = [];
-		// Runs whose finish was refused are running again as far as the state knows.
-		this.#pendingHistory = [];
 		// Synchronously, so that nothing is applied to the state that was refused in between.
-		const loaded = parseState(this.files, readTextSync(this.files.state), readTextSync(this.files.journal) ?? '');
-		this.#state = loaded.state;
-		this.#seq = loaded.seq;
+		this.#db.data = this.#file.readSync();
 		for (const waiter of refused) waiter.reject(failure);
 		this.#onReload?.(failure);
 	}
-
-	/**
-	 * Folds the journal into a new snapshot. Must be called when no journal
-	 * line is pending: the snapshot is serialised at once, so that changes
-	 * applied while it is written (not in the journal yet) are not in it.
-	 * No flush runs meanwhile, so the history grows only by the unsaved runs.
-	 */
-	async #compact(): Promise<void> {
-		const unsavedBytes = this.#unsavedHistory.length === 0 ? 0 : Buffer.byteLength(formatHistoryLines(this.#unsavedHistory));
-		this.#snapshot.data = JSON.stringify({...documentFromState(this.#state, this.#seq), historyBytes: this.#historyBytes + unsavedBytes} satisfies SnapshotDocument);
-		// The journal is what tells a restart which runs the history still lacks: keep it until they are in.
-		await this.#appendUnsavedHistory();
-		await this.#updatePreviousHistory();
-		await this.#snapshot.write();
-		await this.#journal.truncate(0);
-		this.#journalBytes = 0;
-	}
-
-	/** Brings history.jsonl.prev up to the history as it is now: it only ever grows, so only the new bytes are copied. */
-	async #updatePreviousHistory(): Promise<void> {
-		const previousBytes = (await stat(this.files.previousHistory).catch(() => undefined))?.size;
-		if (previousBytes === this.#historyBytes) return;
-		if (previousBytes === undefined || previousBytes > this.#historyBytes) {
-			// None yet, or one from another history: a whole copy, put in place at once.
-			const temporary = `${this.files.previousHistory}.tmp`;
-			await copyFile(this.files.history, temporary);
-			await rename(temporary, this.files.previousHistory);
-			return;
-		}
-
-		const added = Buffer.alloc(this.#historyBytes - previousBytes);
-		await this.#history.read(added, 0, added.length, previousBytes);
-		const previous = await open(this.files.previousHistory, 'a', 0o600);
-		try {
-			await appendAll(previous, added.toString('utf8'), previousBytes);
-		} finally {
-			await previous.close();
-		}
-	}
-
-	/**
-	 * Checks the history against the snapshot and adds the runs it lacks: a
-	 * crash between the journal's write and the history's leaves runs that
-	 * are finished in the journal but not in the history. Only the part
-	 * written since the snapshot is read, whatever the size of the history.
-	 */
-	async #repairHistory(finishedAfterSnapshot: FinishedRun[], historyBytesAtSnapshot: number): Promise<void> {
-		const {size} = await this.#history.stat();
-		const recovery = `nothing was changed. Its last good copy is ${this.files.previousHistory}: move the damaged file away and copy that one into its place; jobdeck adds back the runs saved since.`;
-		if (size < historyBytesAtSnapshot) {
-			throw new StateFileError(`history file ${this.files.history} is cut short (${size} bytes, the state says at least ${historyBytesAtSnapshot}); ${recovery}`);
-		}
-
-		// The line just before the snapshot's mark, and the file's first line, are checked too:
-		// a history that was replaced or damaged there is found at once.
-		const from = Math.max(0, historyBytesAtSnapshot - 64 * 1024);
-		const tail = Buffer.alloc(size - from);
-		await this.#history.read(tail, 0, tail.length, from);
-		const text = tail.toString('utf8');
-		const lines = text.split('\n');
-		// A last line without its newline is an append a crash cut short: its runs are in the journal.
-		const cutShort = lines.pop()!;
-		if (from > 0 && lines.length > 0) lines.shift();
-		const head = from > 0 ? await readFirstLine(this.#history) : undefined;
-		for (const [index, line] of [...(head === undefined ? [] : [head]), ...lines].entries()) {
-			if (!isHistoryLine(line)) {
-				const where = index === 0 && head !== undefined ? 'its first line' : `a line near byte ${from + text.indexOf(line)}`;
-				throw new StateFileError(`history file ${this.files.history} is damaged (${where} is not a finished run); ${recovery}`);
-			}
-		}
-
-		const validBytes = size - Buffer.byteLength(cutShort);
-		if (validBytes < historyBytesAtSnapshot) {
-			throw new StateFileError(`history file ${this.files.history} is damaged (it does not end in a full line where the state says it did); ${recovery}`);
-		}
-
-		if (validBytes < size) await this.#history.truncate(validBytes);
-		this.#historyBytes = validBytes;
-		if (finishedAfterSnapshot.length === 0) return;
-		const recorded = new Set((await readHistoryFrom(this.files.history, historyBytesAtSnapshot)).map(run => run.runId));
-		const missing = finishedAfterSnapshot.filter(run => !recorded.has(run.runId));
-		if (missing.length > 0) this.#historyBytes = await appendAll(this.#history, formatHistoryLines(missing), this.#historyBytes);
-	}
-}
-
-type LoadedState = {
-	state: SchedulerState;
-	seq: number;
-	historyBytesAtSnapshot: number;
-	finishedAfterSnapshot: FinishedRun[];
-};
-
-/** Reads the state as saved (snapshot plus journal) without taking ownership of anything. */
-export async function loadState(files: StateFiles): Promise<LoadedState> {
-	return parseState(files, await readText(files.state), await readText(files.journal) ?? '');
-}
-
-function parseState(files: StateFiles, snapshotText: string | undefined, journalText: string): LoadedState {
-	let document: unknown = null;
-	try {
-		if (snapshotText !== undefined) document = JSON.parse(snapshotText);
-	} catch (error) {
-		throw new StateFileError(`state file ${files.state} cannot be read (${(error as Error).message}); nothing was changed. `
-			+ `Its last good copy is ${files.state}.prev: move the damaged file away and copy that one into its place.`);
-	}
-
-	if (document !== null && !isStateDocument(document)) {
-		throw new StateFileError(`state file ${files.state} is JSON but not a jobdeck state; nothing was changed. Its last good copy is ${files.state}.prev: move the damaged file away and copy that one into its place (or use \`jobdeck load-status\` to import a status).`);
-	}
-
-	const snapshot = (document ?? {...documentFromState(emptyState(), 0), historyBytes: 0}) as SnapshotDocument;
-	const state = stateFromDocument(snapshot);
-	let seq = snapshot.journalSeq;
-	const finishedAfterSnapshot: FinishedRun[] = [];
-	for (const entry of parseJournal(files.journal, journalText)) {
-		if (entry.seq <= snapshot.journalSeq) continue;
-		applyChange(state, entry.change);
-		finishedAfterSnapshot.push(...finishedRunsOf(entry.change));
-		seq = entry.seq;
-	}
-
-	return {state, seq, historyBytesAtSnapshot: snapshot.historyBytes ?? 0, finishedAfterSnapshot};
-}
-
-function parseJournal(path: string, text: string): JournalEntry[] {
-	const lines = text.split('\n');
-	// The last piece has no newline: empty, or a write cut short by a crash, which was never acknowledged.
-	lines.pop();
-	return lines.map((line, index) => {
-		try {
-			const entry = JSON.parse(line) as JournalEntry;
-			if (typeof entry.seq !== 'number' || typeof entry.change?.type !== 'string') throw new Error('not a journal entry');
-			return entry;
-		} catch {
-			throw new StateFileError(`journal ${path} line ${index + 1} is damaged; nothing was changed. `
-				+ 'Keep a copy of the data dir, then delete the damaged lines (and every line after them) to start from the last good change.');
-		}
-	});
-}
-
-async function readText(path: string): Promise<string | undefined> {
-	try {
-		return await readFile(path, 'utf8');
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-		throw error;
-	}
-}
-
-function readTextSync(path: string): string | undefined {
-	try {
-		return readFileSync(path, 'utf8');
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-		throw error;
-	}
-}
-
-async function readFirstLine(handle: FileHandle): Promise<string> {
-	const buffer = Buffer.alloc(64 * 1024);
-	const {bytesRead} = await handle.read(buffer, 0, buffer.length, 0);
-	const text = buffer.subarray(0, bytesRead).toString('utf8');
-	return text.slice(0, Math.max(0, text.indexOf('\n')));
-}
-
-function isHistoryLine(line: string): boolean {
-	try {
-		const run = JSON.parse(line) as Partial<FinishedRun> | null;
-		return typeof run === 'object' && run !== null && typeof run.runId === 'number' && typeof run.id === 'number';
-	} catch {
-		return false;
-	}
-}
-
-async function appendAll(handle: FileHandle, text: string, expectedSize: number): Promise<number> {
-	const buffer = Buffer.from(text);
-	let written = 0;
-	try {
-		while (written < buffer.length) {
-			const result = await handle.write(buffer, written, buffer.length - written, null);
-			written += result.bytesWritten;
-		}
-	} catch (error) {
-		// Never leave half a line behind: the next append would glue onto it.
-		await handle.truncate(expectedSize).catch(() => undefined);
-		throw error;
-	}
-
-	return expectedSize + buffer.length;
 }
