@@ -1,7 +1,7 @@
 import {commandLine} from '../core/command-line.js';
 import type {FinishedRun} from '../core/model.js';
 import {formatDuration} from '../core/format-duration.js';
-import type {SchedulerEvent} from '../core/scheduler.js';
+import type {SchedulerEvent, SchedulerFault} from '../core/scheduler.js';
 
 // Plain-text renderings shared by `status` and the headless event lines.
 
@@ -19,6 +19,11 @@ export function formatExit(run: Pick<FinishedRun, 'exitCode' | 'signal' | 'outco
 	if (run.requeued === 'retry') return `${text}, retrying`;
 	if (run.requeued === 'worker-unreachable') return `${text}, worker unreachable: queued again`;
 	return text;
+}
+
+/** A fault of the scheduler's in one line: `paused: cannot write logs in DIR: no space left on device`. */
+export function formatFault(fault: SchedulerFault): string {
+	return fault.kind === 'logs' ? `paused: ${fault.message}; jobs start again once a file can be made there` : `not saving: ${fault.message}; what is shown is what the disk holds`;
 }
 
 /** An event as `start --headless` and `jobdeck events` print it: timestamped lines, or one JSON line. */
@@ -53,6 +58,18 @@ export function formatEvent(event: SchedulerEvent): string[] {
 			const {run} = event;
 			if (run.outcome === 'dependency-failed') return [`job ${run.id} will not run: job ${run.dependencyFailed} did not succeed (dependency-failed)`];
 			return [`finished job ${run.id} on ${run.worker} (JOB_ID ${run.runId}): ${formatExit(run)} after ${formatDuration(run.endedAt - run.startedAt)}`];
+		}
+
+		case 'run-abandoned': {
+			return [`job ${event.run.id} (JOB_ID ${event.run.runId}) did not start: ${event.reason}; queued again, no retry used`];
+		}
+
+		case 'fault': {
+			return [formatFault(event.fault)];
+		}
+
+		case 'fault-cleared': {
+			return [event.kind === 'logs' ? 'resumed: the log dir can be written again' : 'the state is saved again'];
 		}
 
 		case 'cancel-requested': {

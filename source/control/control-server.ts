@@ -2,6 +2,7 @@ import {chmod, unlink} from 'node:fs/promises';
 import {createServer, type Server, type Socket} from 'node:net';
 import type {Scheduler, SchedulerEvent, SubscribeOptions} from '../core/scheduler.js';
 import {lineReader} from '../core/line-reader.js';
+import {releasedMemory} from './memory-release.js';
 import {UserError} from '../core/user-error.js';
 import {controlSocketPath, maxRequestBytes, protocolVersion, type Request, type Response} from './protocol.js';
 import {lateBy} from './deadline.js';
@@ -93,6 +94,7 @@ function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Pr
 		}
 
 		waiting.length = 0;
+		releasedMemory(readRequests.release());
 	});
 	socket.on('error', () => undefined);
 	socket.on('drain', () => {
@@ -131,6 +133,7 @@ function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Pr
 	const readRequests = lineReader(line => waiting.push(line), {
 		maxLineBytes: maxRequestBytes,
 		onTooLong() {
+			releasedMemory(maxRequestBytes);
 			refused = true;
 			waiting.length = 0;
 			send({id: null, error: {message: `request larger than ${maxRequestBytes} bytes`, user: true}});

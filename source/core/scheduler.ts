@@ -59,9 +59,21 @@ export type SchedulerSnapshot = {
 	/** The newest finished runs, oldest first. */
 	finished: FinishedRun[];
 	totals: {done: number; failed: number};
+	/** What keeps the scheduler from its work right now, on its own side (absent from a scheduler that knows none, or a saved state read offline). */
+	faults?: SchedulerFault[];
 	/** The retention policy and the last clean; absent from a scheduler older than retention. */
 	retention?: RetentionStatus;
 };
+
+/**
+ * A fault on the scheduler's side, not the jobs': it clears by itself once
+ * the cause is gone. `logs`: no job's log can be made in the log dir (gone
+ * and not made again, full, out of inodes, not writable): no job is handed
+ * out until a re-check can write there. `save`: the state cannot be saved
+ * (a full data disk): what is shown is what the disk holds, and changes are
+ * refused until a save succeeds again.
+ */
+export type SchedulerFault = {kind: 'logs' | 'save'; message: string; since: number};
 
 export type SchedulerEvent = {at: number} & (
 	/** `front`: jobs that came back after a run, served before the rest of the queue. */
@@ -71,6 +83,8 @@ export type SchedulerEvent = {at: number} & (
 	| {type: 'jobs-updated'; jobs: QueuedJob[]}
 	| {type: 'job-started'; run: JobRun}
 	| {type: 'job-finished'; run: FinishedRun}
+	/** The run never started, through no fault of the job's (its log could not be made): its job is back in the queue, first, with no retry used. */
+	| {type: 'run-abandoned'; run: JobRun; reason: string}
 	| {type: 'cancel-requested'; runId: number; id: number; timedOut?: boolean}
 	| {type: 'workers-added'; workers: Worker[]}
 	| {type: 'worker-updated'; worker: Worker}
@@ -82,6 +96,9 @@ export type SchedulerEvent = {at: number} & (
 	| {type: 'paused'}
 	| {type: 'resumed'}
 	| {type: 'state-loaded'}
+	/** A fault on the scheduler's side began, or its message changed. */
+	| {type: 'fault'; fault: SchedulerFault}
+	| {type: 'fault-cleared'; kind: SchedulerFault['kind']}
 	| {type: 'stopping'}
 	/** Something went wrong that no request is waiting to hear about, such as a failed save. */
 	| {type: 'error'; message: string}

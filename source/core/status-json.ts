@@ -1,6 +1,6 @@
 import {workerState, type FinishedRun, type JobRun, type QueuedJob, type Worker, type WorkerState} from './model.js';
 import type {RetentionStatus} from './retention.js';
-import type {SchedulerSnapshot, WaitingJob} from './scheduler.js';
+import type {SchedulerFault, SchedulerSnapshot, WaitingJob} from './scheduler.js';
 import {unfinishedIn, waitReasons} from './wait-reason.js';
 
 // The shape of `jobdeck status --json`: a documented interface that scripts
@@ -22,6 +22,11 @@ export type StatusJson = {
 		 * `jobdeck clean` or by the policy.
 		 */
 		retention: RetentionStatus;
+		/**
+		 * The scheduler's own trouble, which clears by itself (unlike `paused`, the user's pause, which
+		 * stays until `resume`): `logs` (no job is handed out: no log can be made), `save` (the state cannot be saved).
+		 */
+		faults: SchedulerFault[];
 	};
 	workers: Array<Worker & {state: WorkerState; runningJobs: number[]}>;
 	/** `waiting`: why the job is not running yet, in words ("needs gpu: no worker has it"). */
@@ -41,6 +46,7 @@ export function statusJson(snapshot: SchedulerSnapshot, now = Date.now()): Statu
 			dataDir: snapshot.dataDir,
 			logDir: snapshot.logDir,
 			retention: snapshot.retention ?? {keepFinished: null, keepForMs: null, finishedRuns: null, lastClean: null},
+			faults: snapshot.faults ?? [],
 		},
 		workers: snapshot.workers.map(worker => {
 			const runningJobs = runningOn.get(worker.name) ?? [];

@@ -39,7 +39,8 @@ export class Dispatcher {
 	}
 
 	#dispatch(): void {
-		if (this.#context.isStopping() || this.#context.state.paused) return;
+		// The user's pause, or the scheduler's own while no log can be made (it re-checks, and dispatches once it clears).
+		if (this.#context.isStopping() || this.#context.state.paused || this.#context.faults.has('logs')) return;
 		const now = Date.now();
 		if (now - this.saveFailedAt < afterSaveFailureMs) {
 			this.#wakeAt(this.saveFailedAt + afterSaveFailureMs);

@@ -2,6 +2,7 @@ import {join} from 'node:path';
 import type {JobRun} from '../core/model.js';
 import type {SchedulerEvent} from '../core/scheduler.js';
 import type {EventBus} from './event-bus.js';
+import type {FaultRegister} from './fault-register.js';
 import type {RunHistory} from './run-history.js';
 import type {SchedulerState, StateChange} from './state/scheduler-state.js';
 import type {StateStore} from './state/state-store.js';
@@ -20,6 +21,8 @@ export type EngineContext = {
 	readonly runsDir: string;
 	readonly health: HealthPolicy;
 	readonly bus: EventBus;
+	/** The scheduler's own faults that hold now (a log dir it cannot write, a state it cannot save). */
+	readonly faults: FaultRegister;
 	readonly history: RunHistory;
 	/** Every timer of the engine: `stop` clears them all. */
 	readonly timers: TimerRegistry;

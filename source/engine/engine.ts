@@ -28,6 +28,7 @@ import {makeDirPrivate} from './private-dir.js';
 import {Dispatcher} from './dispatcher.js';
 import {refuseWhenStopping, type EngineContext} from './engine-context.js';
 import {EventBus} from './event-bus.js';
+import {FaultRegister} from './fault-register.js';
 import {HealthMonitor} from './health-monitor.js';
 import {RunHistory} from './run-history.js';
 import {Retention} from './retention.js';
@@ -120,6 +121,10 @@ export class Engine implements Scheduler {
 		this.#bus = bus;
 		this.#history = history;
 		const engine = this;
+		const faults = new FaultRegister(bus);
+		bus.onSaved = () => {
+			faults.clear('save');
+		};
 		this.#context = {
 			store,
 			get state() {
@@ -129,6 +134,7 @@ export class Engine implements Scheduler {
 			runsDir: join(dataDir, 'runs'),
 			health,
 			bus,
+			faults,
 			history,
 			timers: this.#timers,
 			isStopping: () => this.#stopping,
@@ -172,6 +178,7 @@ export class Engine implements Scheduler {
 			runningJobs: [...this.#state.running.values()],
 			finished: [...this.#history.recent],
 			totals: {...this.#history.totals},
+			faults: this.#context.faults.list(),
 			retention: this.#retention.status(),
 		};
 	}

@@ -16,6 +16,9 @@ export class EventBus {
 	/** Settles once every event given so far is out (or dropped, its change refused). */
 	#published: Promise<void> = Promise.resolve();
 
+	/** Called whenever a change given here was saved: a save that succeeds ends a `save` fault. */
+	onSaved: (() => void) | undefined;
+
 	constructor(private readonly queueLength: () => number) {}
 
 	subscribe(listener: SchedulerEventListener, options: SubscribeOptions = {}): () => void {
@@ -50,6 +53,7 @@ export class EventBus {
 
 		this.#published = saved.then(
 			async () => {
+				this.onSaved?.();
 				await previous;
 				this.#push(copies);
 			},
@@ -79,7 +83,8 @@ export function frozenCopy(event: SchedulerEvent): SchedulerEvent {
 		}
 
 		case 'job-started':
-		case 'job-finished': {
+		case 'job-finished':
+		case 'run-abandoned': {
 			return Object.freeze({...event, run: Object.freeze({...event.run})}) as SchedulerEvent;
 		}
 
@@ -89,6 +94,10 @@ export function frozenCopy(event: SchedulerEvent): SchedulerEvent {
 
 		case 'worker-updated': {
 			return Object.freeze({...event, worker: Object.freeze({...event.worker})});
+		}
+
+		case 'fault': {
+			return Object.freeze({...event, fault: Object.freeze({...event.fault})});
 		}
 
 		default: {

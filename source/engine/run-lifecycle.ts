@@ -13,7 +13,8 @@ import type {ExitStatus} from './job-process.js';
 //     └─starter-lost──▶ starter-lost ──adopted──▶ adopted ──cancelling──▶ cancelling (polled)
 //
 //   any phase (or none) ──ended──▶ ended-unsaved ──end-saved──▶ (gone)
-//   none or starter-lost ──abandoned──▶ (gone): it never ran, and went back to the queue
+//   none, saved or starter-lost ──abandoned──▶ (gone): it never ran, and went back to the queue
+//   (saved: the job starter could not make its log, a fault of the scheduler's, not the job's)
 
 export type RunPhase =
 	/** On disk, and the job starter is spawning it: no pid yet. */
@@ -39,7 +40,7 @@ const transitions = {
 	adopted: ['none', 'starter-lost'],
 	ended: ['none', 'saved', 'spawned', 'adopted', 'cancelling', 'starter-lost', 'ended-unsaved'],
 	'end-saved': ['ended-unsaved'],
-	abandoned: ['none', 'starter-lost'],
+	abandoned: ['none', 'saved', 'starter-lost'],
 } as const satisfies Record<string, ReadonlyArray<RunPhaseName | 'none'>>;
 
 export type RunTransition = keyof typeof transitions | 'saved';

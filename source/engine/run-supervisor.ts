@@ -1,6 +1,6 @@
 import {readdir, unlink} from 'node:fs/promises';
 import {join} from 'node:path';
-import type {JobRun} from '../core/model.js';
+import {queuedJobOf, type JobRun} from '../core/model.js';
 import {defaultCancelGraceMs} from '../core/scheduler.js';
 import {afterSaveFailureMs, type Dispatcher} from './dispatcher.js';
 import {commit, exitFileOf, type EngineContext} from './engine-context.js';
@@ -14,6 +14,7 @@ import {
 	type ExitStatus,
 } from './job-process.js';
 import {JobStarter, type WrapperExit} from './job-starter/job-starter.js';
+import {LogDirGuard} from './log-dir-guard.js';
 import {RunLifecycle} from './run-lifecycle.js';
 import {errorMessage} from '../core/error-message.js';
 
@@ -47,9 +48,12 @@ export class RunSupervisor {
 		this.#context.bus.emit({type: 'error', message: `${reason}: the jobs it started are watched as after a restart, and a new one starts the next job`, at: Date.now()});
 	});
 
+	readonly #logDir: LogDirGuard;
+
 	constructor(context: EngineContext, dispatcher: Dispatcher) {
 		this.#context = context;
 		this.#dispatcher = dispatcher;
+		this.#logDir = new LogDirGuard(context);
 	}
 
 	warmUp(): void {
@@ -65,6 +69,7 @@ export class RunSupervisor {
 	async spawn(run: JobRun): Promise<void> {
 		this.lifecycle.saved(run.runId);
 		const worker = this.#context.state.workers.get(run.worker);
+		const logDirEpoch = this.#logDir.epoch;
 		const started = await this.#starter.start({
 			script: run.script,
 			args: run.args,
@@ -85,9 +90,17 @@ export class RunSupervisor {
 		}
 
 		if (started.type === 'not-started') {
-			// Its log file could not be opened (the log dir was removed, the disk is full…).
-			if (started.error !== undefined) this.#context.bus.emit({type: 'error', message: `job ${run.id} could not start: ${started.error}`, at: Date.now()});
-			this.#finish(run, {exitCode: 127, signal: null});
+			if (started.error === undefined) {
+				// Its cwd is gone, or the wrapper could not be forked: the job's own trouble, said in its log.
+				this.#finish(run, {exitCode: 127, signal: null});
+				return;
+			}
+
+			// Its log could not be made (the log dir was removed, the disk is full, out of inodes…): the
+			// scheduler's fault. The job never ran: back to the queue, first, no retry used.
+			this.#abandon(run, `its log could not be made: ${started.error}`);
+			await this.#logDir.logFailed(started.error, logDirEpoch);
+			this.#context.scheduleDispatch();
 			return;
 		}
 
@@ -251,11 +264,20 @@ export class RunSupervisor {
 			this.#finish(run, status);
 		} else if (status === 'missing' && run.pid === undefined) {
 			// The scheduler stopped between saving the run and spawning it: it never ran.
-			this.lifecycle.abandoned(run.runId);
-			commit(this.#context, [{type: 'run-abandoned', runId: run.runId}]);
+			this.#abandon(run, 'it was saved but never spawned');
 		} else {
 			this.#finish(run, unknownEnd);
 		}
+	}
+
+	/** A run that never ran goes back to the queue, first, as the job it was, with no retry used. */
+	#abandon(run: JobRun, reason: string): void {
+		this.lifecycle.abandoned(run.runId);
+		const at = Date.now();
+		commit(this.#context, [{type: 'run-abandoned', runId: run.runId}], [
+			{type: 'run-abandoned', run, reason, at},
+			{type: 'jobs-queued', jobs: [queuedJobOf(run)], front: true, at},
+		]);
 	}
 
 	/** Exit files of runs already recorded (a crash came between the record and the clean-up). */
@@ -286,6 +308,8 @@ export class RunSupervisor {
 		const at = Date.now();
 		const {state, history} = this.#context;
 		this.#dispatcher.saveFailedAt = at;
+		// Until a save succeeds again (the event bus sees each one).
+		this.#context.faults.raise('save', error.message, at);
 		// Finishes that were refused: those runs are running again as far as the state knows.
 		// And jobs recorded `dependency-failed` that are back in the queue.
 		history.forget(run => state.running.has(run.runId) || (run.outcome === 'dependency-failed' && state.queue.has(run.id)));

@@ -237,6 +237,42 @@ describe.skipIf(!mountCheck.ok)('a full disk', () => {
 		expect(history).toHaveLength(1);
 	});
 
+	it('wait does not exit while the ends it waits for cannot be saved; status says the state is not saved; once there is room wait exits with the exact results', async () => {
+		const scheduler = await sandbox.startScheduler();
+		sandbox.script('job.sh', '#!/bin/sh\nwhile [ ! -e release ]; do sleep 0.05; done\nexit "$1"\n');
+		await sandbox.run(['add-worker', '--skip-ssh-check', '--slots', '4', 'w1']);
+		// Long arguments make each run's journal line bigger than what is left of a page.
+		const padding = 'x'.repeat(16 * 1024);
+		const ids: number[] = [];
+		for (const code of ['0', '0', '0', '3']) ids.push(await addJob(sandbox, ['./job.sh', code, padding]));
+		await waitForStatus(sandbox, view => view.running.filter(run => run.pid !== undefined).length === 4);
+		const waitAll = execa('node', [cliPath, 'wait', '--data-dir', sandbox.dataDir], {reject: false, stdin: 'ignore'});
+		const waitSome = execa('node', [cliPath, 'wait', '--data-dir', sandbox.dataDir, String(ids[0]), String(ids[1])], {reject: false, stdin: 'ignore'});
+		// Both have read the state (a wait that has, has a subscriber; the scheduler has no other).
+		await waitFor(async () => (await sandbox.run(['status'])).exitCode === 0 && waitAll.pid !== undefined && waitSome.pid !== undefined);
+
+		const filler = fillDisk();
+		writeFileSync(join(sandbox.dir, 'release'), '');
+		// Refused once, and again when the scheduler looks at the runs again a second later.
+		await waitFor(() => (scheduler.output().match(/error: could not save the state/g)?.length ?? 0) >= 2, undefined, () => `two failed saves; the scheduler printed:\n${scheduler.output()}`);
+		expect(waitAll.exitCode, String(waitAll.stderr)).toBeNull();
+		expect(waitSome.exitCode, String(waitSome.stderr)).toBeNull();
+		const plain = await sandbox.run(['status']);
+		expect(plain.stdout).toMatch(/^not saving: could not save the state in .*journal\.jsonl: ENOSPC: no space left on device.*\(since \d\d:\d\d:\d\d\)$/m);
+		const json = JSON.parse((await sandbox.run(['status', '--json'])).stdout) as {scheduler: {faults: Array<{kind: string; since: number}>}; running: unknown[]};
+		expect(json.scheduler.faults.map(fault => fault.kind)).toEqual(['save']);
+		expect(json.running).toHaveLength(4);
+
+		rmSync(filler);
+		const [all, some] = await Promise.all([waitAll, waitSome]);
+		expect([some.exitCode, String(some.stderr)]).toEqual([0, expect.stringContaining('cannot save its state') as unknown]);
+		expect(all.exitCode).toBe(1);
+		expect(String(all.stderr)).toContain(`job ${ids[3]}: exit 3 on w1`);
+		const done = await statusOf(sandbox);
+		expect(done.finished.map(run => [run.id, run.exitCode]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual(ids.map((id, index) => [id, index === 3 ? 3 : 0]));
+		expect((JSON.parse((await sandbox.run(['status', '--json'])).stdout) as {scheduler: {faults: unknown[]}}).scheduler.faults).toEqual([]);
+	});
+
 	it('stop reports a final snapshot it had no room for in one line; start replays the journal without room for a snapshot; nothing is lost', async () => {
 		const scheduler = await sandbox.startScheduler();
 		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1', 'w2']);

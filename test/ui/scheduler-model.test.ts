@@ -23,6 +23,21 @@ function snapshot(partial: Partial<SchedulerSnapshot> = {}): SchedulerSnapshot {
 const at = 5;
 
 describe('applyEvents', () => {
+	test('an abandoned run leaves running; a fault shows until it clears, apart from the user\'s pause', () => {
+		let model = modelFromSnapshot(snapshot({workers: [worker], runningJobs: [run(1, 1)]}));
+		expect(model.faults).toEqual([]);
+		const fault = {kind: 'logs' as const, message: 'cannot write logs in /l: no space left on device', since: at};
+		model = applyEvents(model, [{type: 'run-abandoned', run: run(1, 1), reason: 'its log could not be made', at}, {type: 'fault', fault, at}]);
+		expect(model.running.size).toBe(0);
+		expect(model.faults).toEqual([fault]);
+		expect(model.paused).toBe(false);
+		model = applyEvents(model, [{type: 'fault', fault: {...fault, message: 'cannot write logs in /l: permission denied'}, at}]);
+		expect(model.faults.map(each => each.message)).toEqual(['cannot write logs in /l: permission denied']);
+		model = applyEvents(model, [{type: 'fault-cleared', kind: 'logs', at}]);
+		expect(model.faults).toEqual([]);
+		expect(modelFromSnapshot(snapshot({faults: [fault]})).faults).toEqual([fault]);
+	});
+
 	test('a job goes from the queue to running to history', () => {
 		let model = modelFromSnapshot(snapshot({workers: [worker]}));
 		const version = model.queueVersion;

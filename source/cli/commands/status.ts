@@ -3,7 +3,7 @@ import {statusJson, type StatusJson} from '../../core/status-json.js';
 import {formatDuration} from '../../core/format-duration.js';
 import {commandLine} from '../../core/command-line.js';
 import {withSchedulerOrSavedState} from '../connect.js';
-import {formatExit} from '../plain-text.js';
+import {formatExit, formatFault} from '../plain-text.js';
 
 const queueShown = 20;
 
@@ -29,6 +29,7 @@ function formatStatus(view: StatusJson, now: number): string {
 	const {scheduler} = view;
 	const lines = [
 		`scheduler: ${scheduler.running ? (scheduler.paused ? 'running, paused' : 'running') : 'stopped (showing the saved state)'} — ${scheduler.dataDir}`,
+		...(scheduler.faults ?? []).map(fault => `${formatFault(fault)} (since ${new Date(fault.since).toTimeString().slice(0, 8)})`),
 		'',
 		`workers (${view.workers.length})`,
 		...table(['NAME', 'STATE', 'SLOTS', 'RUNNING', 'DONE', 'FAILED', 'TAGS'], view.workers.map(worker => [

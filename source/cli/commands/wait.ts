@@ -22,6 +22,8 @@ export async function wait(dataDir: string, idTexts: string[]): Promise<number> 
 		const pending = new Set<number>();
 		const ends = new Map<number, JobEnd>();
 		let snapshotTaken = false;
+		let resyncWanted = false;
+		let saveFaultNoted = false;
 		const early: SchedulerEvent[] = [];
 		let wake: (() => void) | undefined;
 
@@ -53,9 +55,9 @@ export async function wait(dataDir: string, idTexts: string[]): Promise<number> 
 				}
 
 				case 'state-loaded': {
-					// The queue was replaced wholesale: the jobs waited for are gone.
-					for (const id of pending) ends.set(id, 'removed');
-					pending.clear();
+					// The state was read back from disk (a save failed, or `load-status` replaced it): what the
+					// events said since the last save may not hold. Nothing is concluded: the state is read again.
+					resyncWanted = true;
 					break;
 				}
 
@@ -78,17 +80,47 @@ export async function wait(dataDir: string, idTexts: string[]): Promise<number> 
 		});
 		void stopped.catch(() => undefined);
 
-		const snapshot = await scheduler.snapshot();
-		for (const job of snapshot.queue) pending.add(job.id);
-		for (const run of snapshot.runningJobs) pending.add(run.id);
-		if (!waitForAll) await recordPastEnds(scheduler, snapshot, ids, pending, ends);
-		snapshotTaken = true;
-		for (const event of early.splice(0)) follow(event);
+		/** Reads the scheduler's state: what is queued or running is pending; how the others ended comes from its history. */
+		const readState = async (first: boolean): Promise<SchedulerSnapshot> => {
+			snapshotTaken = false;
+			const before = new Set(pending);
+			const snapshot = await scheduler.snapshot();
+			pending.clear();
+			for (const job of snapshot.queue) pending.add(job.id);
+			for (const run of snapshot.runningJobs) pending.add(run.id);
+			// Jobs that are neither: on the first read those asked for, later those that were pending and are no longer.
+			const gone = (first ? ids : [...(waitForAll ? before : ids)]).filter(id => !pending.has(id) && (first || !ends.has(id)));
+			if (gone.length > 0) await recordPastEnds(scheduler, snapshot, gone, pending, ends, first);
+			const saveFault = snapshot.faults?.find(fault => fault.kind === 'save');
+			if (saveFault && !saveFaultNoted) {
+				saveFaultNoted = true;
+				process.stderr.write(`jobdeck: note: the scheduler cannot save its state (${saveFault.message}): waiting for ends that are saved\n`);
+			}
+
+			snapshotTaken = true;
+			for (const event of early.splice(0)) follow(event);
+			return snapshot;
+		};
+
+		const snapshot = await readState(true);
 		if (snapshot.paused) process.stderr.write('jobdeck: note: the scheduler is paused; jobs start again after `jobdeck resume`\n');
 		noteStuckJobs(snapshot, waitForAll ? undefined : new Set(ids));
 
 		const waitedFor = () => (waitForAll ? [...pending] : ids.filter(id => pending.has(id)));
-		while (waitedFor().length > 0) {
+		/** Whether a `state-loaded` came since the last read, and so the state must be read again before anything is concluded. */
+		const takeResync = (): boolean => {
+			const wanted = resyncWanted;
+			resyncWanted = false;
+			return wanted;
+		};
+
+		for (;;) {
+			if (takeResync()) {
+				await readState(false);
+				continue;
+			}
+
+			if (waitedFor().length === 0) break;
 			await Promise.race([stopped, new Promise<void>(resolveWake => {
 				wake = resolveWake;
 			})]);
@@ -118,7 +150,7 @@ function noteStuckJobs(snapshot: SchedulerSnapshot, ids: Set<number> | undefined
 }
 
 /** How the jobs that are not queued or running ended: from the snapshot's recent runs, else the scheduler's history. */
-async function recordPastEnds(scheduler: Scheduler, snapshot: SchedulerSnapshot, ids: number[], pending: Set<number>, ends: Map<number, JobEnd>): Promise<void> {
+async function recordPastEnds(scheduler: Scheduler, snapshot: SchedulerSnapshot, ids: number[], pending: Set<number>, ends: Map<number, JobEnd>, first: boolean): Promise<void> {
 	const lastRuns = new Map<number, FinishedRun>();
 	for (const run of snapshot.finished) lastRuns.set(run.id, run);
 	const missing = new Set(ids.filter(id => !pending.has(id) && !lastRuns.has(id)));
@@ -129,7 +161,13 @@ async function recordPastEnds(scheduler: Scheduler, snapshot: SchedulerSnapshot,
 	for (const id of ids) {
 		if (pending.has(id)) continue;
 		const run = lastRuns.get(id);
-		if (!run) throw new UserError(`job ${id} is not known: it is not queued or running and has never run here`);
+		if (!run && first) throw new UserError(`job ${id} is not known: it is not queued or running and has never run here`);
+		// Gone from a state read back (`load-status` replaced the queue) without a run: removed.
+		if (!run) {
+			ends.set(id, 'removed');
+			continue;
+		}
+
 		// Its last run sent it back to the queue, but it is no longer there: it was removed since.
 		ends.set(id, run.requeued ? 'removed' : run);
 	}

@@ -14,14 +14,20 @@ type HeaderProps = {
 
 export function Header({model, workerStates, progress, width}: HeaderProps) {
 	const theme = useTheme();
+	const saveFault = model.faults.find(fault => fault.kind === 'save');
+	const logsFault = model.faults.find(fault => fault.kind === 'logs');
 	// A scheduler out of reach: what the screen shows is as it was then, and says so.
 	const state = model.lost
 		? {text: `✕ scheduler ${model.lost.unresponsive ? 'not answering' : 'gone'} · stale since ${new Date(model.lost.at).toTimeString().slice(0, 8)} · reconnecting…`, color: theme.failure}
 		: model.stopping
 			? {text: '■ stopping', color: theme.failure}
-			: model.paused
-				? {text: '‖ paused', color: theme.warning}
-				: {text: '● running', color: theme.success};
+			: saveFault
+				? {text: `✕ not saving since ${new Date(saveFault.since).toTimeString().slice(0, 8)}: ${saveFault.message}`, color: theme.failure}
+				: logsFault
+					? {text: `‖ paused: ${logsFault.message}`, color: theme.failure}
+					: model.paused
+						? {text: '‖ paused', color: theme.warning}
+						: {text: '● running', color: theme.success};
 	const percent = `${Math.floor(progress.fraction * 100)}%`.padStart(4);
 	const rate = progress.jobsPerMinute === undefined ? '' : `  ${progress.jobsPerMinute.toFixed(progress.jobsPerMinute < 10 ? 1 : 0)} jobs/min`;
 	const eta = progress.etaMs === undefined ? '' : `  ETA ${formatDuration(progress.etaMs)}`;

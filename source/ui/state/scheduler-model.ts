@@ -1,5 +1,5 @@
 import type {FinishedRun, JobRun, Worker} from '../../core/model.js';
-import type {SchedulerEvent, SchedulerSnapshot} from '../../core/scheduler.js';
+import type {SchedulerEvent, SchedulerFault, SchedulerSnapshot} from '../../core/scheduler.js';
 import {totalsOf} from '../../core/run-totals.js';
 
 // The UI's own copy of the scheduler's state: one snapshot at mount, then
@@ -11,7 +11,10 @@ import {totalsOf} from '../../core/run-totals.js';
 
 export type SchedulerModel = {
 	readonly dataDir: string;
+	/** The user's pause. */
 	readonly paused: boolean;
+	/** The scheduler's own trouble (no log can be made, the state cannot be saved), which clears by itself. */
+	readonly faults: readonly SchedulerFault[];
 	readonly stopping: boolean;
 	/** In the order they were added. */
 	readonly workers: ReadonlyMap<string, Worker>;
@@ -42,6 +45,7 @@ export function modelFromSnapshot(snapshot: SchedulerSnapshot, session?: Session
 	return {
 		dataDir: snapshot.dataDir,
 		paused: snapshot.paused,
+		faults: snapshot.faults ?? [],
 		stopping: !snapshot.running,
 		workers: new Map(snapshot.workers.map(worker => [worker.name, worker])),
 		queueLength: snapshot.queueLength,
@@ -55,7 +59,7 @@ export function modelFromSnapshot(snapshot: SchedulerSnapshot, session?: Session
 
 /** Events that may change why queued jobs wait (a worker with a needed tag, a job waited for ending, a pause). */
 const changesWhyJobsWait = new Set<SchedulerEvent['type']>([
-	'workers-added', 'worker-updated', 'worker-removed', 'worker-offline', 'worker-online', 'job-finished', 'paused', 'resumed',
+	'workers-added', 'worker-updated', 'worker-removed', 'worker-offline', 'worker-online', 'job-finished', 'paused', 'resumed', 'fault', 'fault-cleared',
 ]);
 
 /** Applies a batch of events in one pass: a batch may hold thousands. */
@@ -64,7 +68,7 @@ export function applyEvents(model: SchedulerModel, events: readonly SchedulerEve
 	let workers: Map<string, Worker> | undefined;
 	let running: Map<number, JobRun> | undefined;
 	let finished: FinishedRun[] | undefined;
-	let {paused, stopping, totals, session, lastError, lost} = model;
+	let {paused, faults, stopping, totals, session, lastError, lost} = model;
 	const editWorkers = (): Map<string, Worker> => (workers ??= new Map(model.workers));
 	const editRunning = (): Map<number, JobRun> => (running ??= new Map(model.running));
 
@@ -98,6 +102,21 @@ export function applyEvents(model: SchedulerModel, events: readonly SchedulerEve
 				const added = totalsOf([event.run]);
 				totals = {done: totals.done + added.done, failed: totals.failed + added.failed};
 				session = {...session, finished: session.finished + 1, firstFinishAt: session.firstFinishAt ?? event.at};
+				break;
+			}
+
+			case 'run-abandoned': {
+				editRunning().delete(event.run.runId);
+				break;
+			}
+
+			case 'fault': {
+				faults = [...faults.filter(fault => fault.kind !== event.fault.kind), event.fault];
+				break;
+			}
+
+			case 'fault-cleared': {
+				faults = faults.filter(fault => fault.kind !== event.kind);
 				break;
 			}
 
@@ -158,6 +177,7 @@ export function applyEvents(model: SchedulerModel, events: readonly SchedulerEve
 	return {
 		...model,
 		paused,
+		faults,
 		stopping,
 		totals,
 		session,
