@@ -52,7 +52,7 @@ export type CleanResult = {
 	jobIds?: {first: number; last: number};
 	/** Finished runs left in the history. */
 	keptRuns: number;
-	/** Runs the criteria would have removed but that something still needs (see docs/retention.md). */
+	/** Runs the criteria would have removed but that something still needs (see docs/commands.md (clean)). */
 	protectedRuns: number;
 };
 

@@ -14,7 +14,7 @@ export type StatusJson = {
 		dataDir: string;
 		logDir: string;
 		/**
-		 * The retention policy (docs/retention.md): `keepFinished` (runs) and
+		 * The retention policy (docs/status-json.md): `keepFinished` (runs) and
 		 * `keepForMs` (milliseconds), null when that bound is off;
 		 * `finishedRuns`, the runs in the history now (null unless a
 		 * keepFinished policy made the scheduler count them); `lastClean`, what

@@ -8,7 +8,7 @@ import type {StateStore} from './state/state-store.js';
 
 // The engine's side of retention: which finished runs a clean removes, and
 // the policy that cleans by itself. What a run still needs keeps it, whatever
-// the criteria say (docs/retention.md):
+// the criteria say (docs/commands.md (clean)):
 //   - every run of a job that is queued or running (its earlier attempts);
 //   - the last run of each job that a queued or running job runs `--after`:
 //     it says whether that dependency succeeded, which a retry of the
