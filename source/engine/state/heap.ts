@@ -2,6 +2,8 @@
 // queue's ready jobs, its delayed retries and the free workers each keep one,
 // so that the next of them is found without scanning all of them.
 
+import {present} from '../../core/present.js';
+
 export class Heap<T> {
 	readonly #items: T[] = [];
 	readonly #before: (left: T, right: T) => boolean;
@@ -28,8 +30,9 @@ export class Heap<T> {
 		let index = items.push(item) - 1;
 		while (index > 0) {
 			const parent = (index - 1) >> 1;
-			if (!this.#before(item, items[parent]!)) break;
-			items[index] = items[parent]!;
+			const parentItem = present(items[parent], 'heap parent');
+			if (!this.#before(item, parentItem)) break;
+			items[index] = parentItem;
 			index = parent;
 		}
 
@@ -39,15 +42,16 @@ export class Heap<T> {
 	pop(): T | undefined {
 		const items = this.#items;
 		const top = items[0];
-		const last = items.pop()!;
-		if (items.length === 0) return top;
+		const last = items.pop();
+		if (last === undefined || items.length === 0) return top;
 		let index = 0;
 		for (;;) {
 			let child = (index * 2) + 1;
 			if (child >= items.length) break;
-			if (child + 1 < items.length && this.#before(items[child + 1]!, items[child]!)) child++;
-			if (!this.#before(items[child]!, last)) break;
-			items[index] = items[child]!;
+			if (child + 1 < items.length && this.#before(present(items[child + 1], 'heap right child'), present(items[child], 'heap left child'))) child++;
+			const childItem = present(items[child], 'heap child');
+			if (!this.#before(childItem, last)) break;
+			items[index] = childItem;
 			index = child;
 		}
 

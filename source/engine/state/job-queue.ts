@@ -1,4 +1,5 @@
 import type {QueuedJob} from '../../core/model.js';
+import {present} from '../../core/present.js';
 import {Heap} from './heap.js';
 
 // The queue of jobs waiting for a slot. Higher priority first; among equals,
@@ -53,9 +54,14 @@ function comesFirst(left: Entry, right: Entry): boolean {
 	return left.seq < right.seq;
 }
 
+/** When a delayed job may run: only jobs with a retry delay are ever delayed. */
+function dueAt(entry: Entry): number {
+	return present(entry.job.notBefore, `notBefore of delayed job ${entry.job.id}`);
+}
+
 /** Whether job `left` is handed out before job `right`, both at the heads of their groups. */
 export function jobComesFirst(queue: JobQueue, left: QueuedJob, right: QueuedJob): boolean {
-	return comesFirst(queue.entry(left.id)!, queue.entry(right.id)!);
+	return comesFirst(present(queue.entry(left.id), `queue entry of job ${left.id}`), present(queue.entry(right.id), `queue entry of job ${right.id}`));
 }
 
 export class JobQueue {
@@ -64,7 +70,7 @@ export class JobQueue {
 	/** Jobs with a priority or back after a run: while there are none, #entries is already in the order of handing out. */
 	#unusual = 0;
 	readonly #groups = new Map<string, ReadyGroup>();
-	readonly #delayed = new Heap<Entry>((left, right) => left.job.notBefore! < right.job.notBefore!);
+	readonly #delayed = new Heap<Entry>((left, right) => dueAt(left) < dueAt(right));
 	#seq = 0;
 
 	get size(): number {
@@ -126,7 +132,8 @@ export class JobQueue {
 				continue;
 			}
 
-			if (entry.job.notBefore! > now) return entry.job.notBefore;
+			const due = dueAt(entry);
+			if (due > now) return due;
 			this.#delayed.pop();
 			this.#makeReady(entry);
 		}
@@ -156,7 +163,7 @@ export class JobQueue {
 		const kept = new Heap<Entry>((left, right) => comesFirst(right, left));
 		for (const entry of this.#entries.values()) {
 			if (kept.size < count) kept.push(entry);
-			else if (comesFirst(entry, kept.peek()!)) {
+			else if (comesFirst(entry, present(kept.peek(), 'kept heap top'))) {
 				kept.pop();
 				kept.push(entry);
 			}
@@ -202,7 +209,7 @@ export class JobQueue {
 	}
 
 	#leaveGroup(entry: Entry): void {
-		const group = this.#groups.get((entry.job.needs ?? []).join(','))!;
+		const group = present(this.#groups.get((entry.job.needs ?? []).join(',')), 'ready group of a ready job');
 		group.live--;
 		if (group.live === 0) {
 			this.#groups.delete(group.key);
