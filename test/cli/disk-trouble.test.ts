@@ -206,8 +206,8 @@ describe.skipIf(!mountCheck.ok)('a full disk', () => {
 		// Its end, refused, must not be announced; the end saved once there is room is, once.
 		const events = execa('node', [cliPath, 'events', '--json', '--data-dir', sandbox.dataDir], {reject: false, stdin: 'ignore'});
 		let eventLines = '';
-		events.stdout?.setEncoding('utf8');
-		events.stdout?.on('data', (chunk: string) => {
+		events.stdout.setEncoding('utf8');
+		events.stdout.on('data', (chunk: string) => {
 			eventLines += chunk;
 		});
 		await waitFor(async () => {
@@ -255,8 +255,8 @@ describe.skipIf(!mountCheck.ok)('a full disk', () => {
 		writeFileSync(join(sandbox.dir, 'release'), '');
 		// Refused once, and again when the scheduler looks at the runs again a second later.
 		await waitFor(() => (scheduler.output().match(/error: could not save the state/g)?.length ?? 0) >= 2, undefined, () => `two failed saves; the scheduler printed:\n${scheduler.output()}`);
-		expect(waitAll.exitCode, String(waitAll.stderr)).toBeNull();
-		expect(waitSome.exitCode, String(waitSome.stderr)).toBeNull();
+		expect(waitAll.exitCode, 'wait (all) exited while the ends could not be saved').toBeNull();
+		expect(waitSome.exitCode, 'wait (some) exited while the ends could not be saved').toBeNull();
 		const plain = await sandbox.run(['status']);
 		expect(plain.stdout).toMatch(/^not saving: could not save the state in .*journal\.jsonl: ENOSPC: no space left on device.*\(since \d\d:\d\d:\d\d\)$/m);
 		const json = JSON.parse((await sandbox.run(['status', '--json'])).stdout) as {scheduler: {faults: Array<{kind: string; since: number}>}; running: unknown[]};
@@ -265,9 +265,9 @@ describe.skipIf(!mountCheck.ok)('a full disk', () => {
 
 		rmSync(filler);
 		const [all, some] = await Promise.all([waitAll, waitSome]);
-		expect([some.exitCode, String(some.stderr)]).toEqual([0, expect.stringContaining('cannot save its state') as unknown]);
+		expect([some.exitCode, some.stderr]).toEqual([0, expect.stringContaining('cannot save its state') as unknown]);
 		expect(all.exitCode).toBe(1);
-		expect(String(all.stderr)).toContain(`job ${ids[3]}: exit 3 on w1`);
+		expect(all.stderr).toContain(`job ${ids[3]}: exit 3 on w1`);
 		const done = await statusOf(sandbox);
 		expect(done.finished.map(run => [run.id, run.exitCode]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual(ids.map((id, index) => [id, index === 3 ? 3 : 0]));
 		expect((JSON.parse((await sandbox.run(['status', '--json'])).stdout) as {scheduler: {faults: unknown[]}}).scheduler.faults).toEqual([]);

@@ -92,7 +92,7 @@ describe('logs', () => {
 		await waitFor(() => printed === 'one\n', undefined, () => `logs -f to print the log so far; it printed ${JSON.stringify(printed)}`);
 		writeFileSync(join(sandbox.dir, 'go'), '');
 		const followed = await follow;
-		expect(followed.exitCode, String(followed.stderr)).toBe(0);
+		expect(followed.exitCode, followed.stderr).toBe(0);
 		expect(printed).toBe('one\ntwo\nerr\n');
 		expect((await sandbox.run(['logs', String(id)])).stdout).toBe('one\ntwo\nerr\n');
 

@@ -31,7 +31,7 @@ async function traceOf(scheduler: SchedulerProcess, file: string, calls: string)
 	strace.stderr!.on('data', (chunk: string) => {
 		stderr += chunk;
 	});
-	await waitFor(() => /attached/.test(stderr), 20_000, `strace to attach; it said: ${stderr}`);
+	await waitFor(() => stderr.includes('attached'), 20_000, `strace to attach; it said: ${stderr}`);
 	return {
 		get lines() {
 			return readFileSync(file, 'utf8').split('\n');

@@ -17,10 +17,18 @@ const idleMs = 1500;
 /** How much unread output a client may leave (JOBDECK_CLIENT_MAX_UNREAD_BYTES), instead of 64 MiB, so that no test need write 64 MiB of jobs. */
 const maxUnread = 8 * mib;
 
+/** A line from the scheduler: a reply (to the request with that id, or to none: null) or a batch of events. */
+type ControlLine<Result = unknown> = {
+	id?: number | null;
+	result?: Result;
+	error?: {message: string; user?: boolean};
+	events?: Array<{type: string}>;
+};
+
 type Connection = {
 	socket: Socket;
-	/** The next reply or event batch, parsed. */
-	next(timeoutMs?: number): Promise<Record<string, any>>;
+	/** The next reply or event batch, parsed; Result is what the test expects a reply's result to be. */
+	next<Result = unknown>(timeoutMs?: number): Promise<ControlLine<Result>>;
 	/** Resolves when the connection has closed, from either side. */
 	closed: Promise<void>;
 	isClosed(): boolean;
@@ -52,9 +60,9 @@ async function connect(): Promise<Connection> {
 	});
 	return {
 		socket,
-		async next(timeoutMs = defaultWaitMs) {
+		async next<Result>(timeoutMs = defaultWaitMs) {
 			await waitFor(() => lines.length > 0, timeoutMs, 'a line from the scheduler');
-			return JSON.parse(lines.shift()!) as Record<string, any>;
+			return JSON.parse(lines.shift()!) as ControlLine<Result>;
 		},
 		closed: new Promise(resolve => {
 			socket.on('close', () => {
@@ -86,7 +94,7 @@ function memoryOf(pid: number): {rss: number; peak: number} {
 async function expectServing(): Promise<void> {
 	const result = await sandbox.run(['status', '--json']);
 	expect(result.exitCode, result.stderr).toBe(0);
-	expect(JSON.parse(result.stdout).scheduler.running).toBe(true);
+	expect((JSON.parse(result.stdout) as {scheduler: {running: boolean}}).scheduler.running).toBe(true);
 }
 
 beforeAll(async () => {
@@ -129,9 +137,9 @@ describe('requests that are not requests', () => {
 		// Blank lines are no requests at all: nothing comes back for them.
 		connection.write('\n\n  \n');
 		connection.write(request(7, 'snapshot'));
-		const reply = await connection.next();
+		const reply = await connection.next<{workers: Array<{name: string}>}>();
 		expect(reply.id).toBe(7);
-		expect(reply.result.workers.map((worker: {name: string}) => worker.name)).toEqual(['w1', 'w2']);
+		expect(reply.result?.workers.map(worker => worker.name)).toEqual(['w1', 'w2']);
 		expect(connection.isClosed()).toBe(false);
 		await expectServing();
 		expect(await stateNow()).toEqual(before);
@@ -152,7 +160,7 @@ describe('requests that are not requests', () => {
 			connection.write(JSON.stringify(line) + '\n');
 			const reply = await connection.next();
 			expect(reply.id).toBe(100 + id);
-			expect(reply.error.message).toMatch(new RegExp(`^this scheduler speaks control protocol ${protocolVersion}, the client .*: use the same jobdeck version for both$`));
+			expect(reply.error?.message).toMatch(new RegExp(`^this scheduler speaks control protocol ${protocolVersion}, the client .*: use the same jobdeck version for both$`));
 		}
 
 		expect(await stateNow()).toEqual(before);
@@ -237,7 +245,7 @@ describe('requests that are not requests', () => {
 		const reply = await connection.next();
 		expect(reply.id).toBe(1);
 		expect(reply.error?.message).toMatch(message);
-		expect(reply.error.user).toBe(true);
+		expect(reply.error?.user).toBe(true);
 		expect(await stateNow()).toEqual(before);
 		connection.socket.destroy();
 	});
@@ -295,7 +303,7 @@ describe('clients that misbehave', () => {
 		expect((await sandbox.run(['disable', 'w2'])).exitCode).toBe(0);
 		expect((await sandbox.run(['enable', 'w2'])).exitCode).toBe(0);
 		const batch = await subscriber.next();
-		expect(batch.events.map((event: {type: string}) => event.type)).toContain('worker-updated');
+		expect(batch.events?.map(event => event.type)).toContain('worker-updated');
 		subscriber.socket.destroy();
 	});
 
@@ -338,7 +346,7 @@ describe('clients that misbehave', () => {
 		await expectServing();
 		const connection = await connect();
 		connection.write(request(1, 'snapshot'));
-		expect((await connection.next()).result.queue.map((job: {id: number}) => job.id)).toEqual([queuedId]);
+		expect((await connection.next<{queue: Array<{id: number}>}>()).result?.queue.map(job => job.id)).toEqual([queuedId]);
 		connection.socket.destroy();
 		expect(await stateNow()).toEqual(before);
 		expect(scheduler.output()).not.toMatch(/error|unexpected/i);
@@ -383,9 +391,9 @@ describe('clients that misbehave', () => {
 		const batches = 12;
 		for (let batch = 0; batch < batches; batch++) {
 			driver.write(request(batch, 'addJobs', [jobs]));
-			const added = await driver.next(defaultWaitMs);
+			const added = await driver.next<Array<{id: number}>>(defaultWaitMs);
 			expect(added.error).toBeUndefined();
-			driver.write(request(batch, 'removeJobs', [{ids: added.result.map((job: {id: number}) => job.id)}]));
+			driver.write(request(batch, 'removeJobs', [{ids: added.result?.map(job => job.id)}]));
 			expect((await driver.next(defaultWaitMs)).error).toBeUndefined();
 		}
 

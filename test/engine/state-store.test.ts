@@ -57,7 +57,7 @@ describe('StateStore', () => {
 		await store.close();
 		// Closing folds the journal into the snapshot.
 		expect(readFileSync(stateFiles(dataDir).journal, 'utf8')).toBe('');
-		expect(JSON.parse(readFileSync(stateFiles(dataDir).state, 'utf8')).queue).toHaveLength(1000);
+		expect((JSON.parse(readFileSync(stateFiles(dataDir).state, 'utf8')) as {queue: unknown[]}).queue).toHaveLength(1000);
 	});
 
 	it('ignores a journal line cut short by a crash (it was never acknowledged)', async () => {
@@ -79,7 +79,7 @@ describe('StateStore', () => {
 		// A crash between the journal's write and the history's: the last history line is gone, another is cut short.
 		const history = stateFiles(dataDir).history;
 		const lines = readFileSync(history, 'utf8').split('\n');
-		writeFileSync(history, lines[0] + '\n' + lines[1]!.slice(0, 20));
+		writeFileSync(history, `${lines[0]!}\n${lines[1]!.slice(0, 20)}`);
 		const reopened = await StateStore.open(dataDir);
 		const runIds = readFileSync(history, 'utf8').trim().split('\n').map(line => (JSON.parse(line) as FinishedRun).runId);
 		expect(runIds).toEqual([1, 2]);

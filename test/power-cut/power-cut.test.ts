@@ -67,7 +67,7 @@ describe.skipIf(!check.ok)('a power cut', () => {
 
 	async function jobdeck(args: string[]): Promise<{exitCode: number; stdout: string; stderr: string}> {
 		const result = await execa('node', [cliPath, ...args], {cwd: root, env: {JOBDECK_DATA_DIR: dataDir()}, reject: false, stdin: 'ignore', timeout: 120_000});
-		return {exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr)};
+		return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr};
 	}
 
 	async function status(): Promise<StatusView> {
@@ -80,14 +80,14 @@ describe.skipIf(!check.ok)('a power cut', () => {
 	async function startScheduler(): Promise<void> {
 		let output = '';
 		const child = execa('node', [cliPath, 'start', '--headless', '--data-dir', dataDir(), '--log-dir', join(root, 'logs'), ...startArgs], {cwd: root, reject: false, stdin: 'ignore', all: true});
-		child.all?.setEncoding('utf8');
-		child.all?.on('data', (chunk: string) => {
+		child.all.setEncoding('utf8');
+		child.all.on('data', (chunk: string) => {
 			output += chunk;
 		});
 		scheduler = child;
 		await waitFor(() => {
 			if (child.exitCode !== null) throw new Error(`the scheduler did not start on what the cut left: ${output}`);
-			return /scheduler running on/.test(output);
+			return output.includes('scheduler running on');
 		}, 120_000, `the scheduler to start; it said: ${output}`);
 	}
 
@@ -97,7 +97,7 @@ describe.skipIf(!check.ok)('a power cut', () => {
 		for (let step = 0; !cutting(); step++) {
 			const seen = await status().catch(() => undefined);
 			const roll = Math.random();
-			let result;
+			let result: Awaited<ReturnType<typeof jobdeck>>;
 			let record: () => void;
 			if (roll < 0.1) {
 				const name = `w-${index}-${step}-${Math.floor(Math.random() * 1e9)}`;
@@ -112,7 +112,7 @@ describe.skipIf(!check.ok)('a power cut', () => {
 				const codes = Math.random() < 0.4 ? ['long'] : Array.from({length: 1 + Math.floor(Math.random() * 3)}, () => String(Math.floor(Math.random() * 6)));
 				result = await jobdeck(['add-job', '--each', './job.sh', ...codes]);
 				record = () => {
-					const ids = result!.stdout.trim().split('\n').map(Number);
+					const ids = result.stdout.trim().split('\n').map(Number);
 					for (const id of ids) acknowledged.jobs.add(id);
 					if (codes[0] === 'long') long.push(...ids);
 				};
@@ -141,6 +141,15 @@ describe.skipIf(!check.ok)('a power cut', () => {
 		expect(wrong, `${where}: recorded exit codes lost or changed`).toEqual([]);
 	}
 
+	/** A job added after a cut gets an id no acknowledged job had. */
+	async function addJobAfterCut(acknowledged: Acknowledged, cut: number): Promise<void> {
+		const added = await jobdeck(['add-job', './job.sh', '0']);
+		expect(added.exitCode, added.stderr).toBe(0);
+		const id = Number(added.stdout.trim());
+		expect(id, `after cut ${cut}: a new job's id`).toBeGreaterThan(Math.max(0, ...acknowledged.jobs));
+		acknowledged.jobs.add(id);
+	}
+
 	it(`keeps everything acknowledged over ${cuts} cuts at random moments, and starts with no repair each time`, async () => {
 		const acknowledged: Acknowledged = {jobs: new Set(), workers: new Set(), cancelled: new Set(), exitCodes: new Map()};
 		const figures: string[] = [];
@@ -156,14 +165,7 @@ describe.skipIf(!check.ok)('a power cut', () => {
 				throw error;
 			}
 			if (cut === 0) await jobdeck(['add-worker', '--skip-ssh-check', '--slots', '2', 'w-first']);
-			else {
-				// A job added now gets an id no acknowledged job had.
-				const added = await jobdeck(['add-job', './job.sh', '0']);
-				expect(added.exitCode, added.stderr).toBe(0);
-				const id = Number(added.stdout.trim());
-				expect(id, `after cut ${cut}: a new job's id`).toBeGreaterThan(Math.max(0, ...acknowledged.jobs));
-				acknowledged.jobs.add(id);
-			}
+			else await addJobAfterCut(acknowledged, cut);
 
 			if (cut === cuts) break;
 			let cutting = false;

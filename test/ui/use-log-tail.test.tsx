@@ -59,7 +59,8 @@ async function flushReact(): Promise<void> {
 	const before = global.IS_REACT_ACT_ENVIRONMENT;
 	global.IS_REACT_ACT_ENVIRONMENT = true;
 	try {
-		await act(async () => undefined);
+		// Async act (the callback returns a promise): it flushes the updates of effects that ran in the meantime.
+		await act(() => Promise.resolve());
 	} finally {
 		global.IS_REACT_ACT_ENVIRONMENT = before;
 	}
