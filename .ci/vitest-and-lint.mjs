@@ -13,7 +13,9 @@ const env = {...process.env, PATH: `${new URL('../node_modules/.bin', import.met
 function run(command, args, stdio) {
 	const child = spawn(command, args, {stdio, env});
 	const output = [];
+	// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- null when stdio is 'inherit' (vitest's output goes straight to the terminal)
 	child.stdout?.on('data', chunk => output.push(chunk));
+	// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above
 	child.stderr?.on('data', chunk => output.push(chunk));
 	const ended = new Promise(resolve => {
 		child.on('error', error => resolve({status: 1, output: [Buffer.from(`${command}: ${error.message}\n`)]}));

@@ -12,7 +12,7 @@ const program = new Command('jobdeck')
 	// A usage error is one line like every other error; the subcommands inherit this.
 	.configureOutput({
 		outputError(message, write) {
-			const line = message.replace(/^error: /, '').split('\n')[0]!.trim();
+			const line = (message.replace(/^error: /, '').split('\n')[0] ?? '').trim();
 			write(`jobdeck: ${line} (see jobdeck help)\n`);
 		},
 	});

@@ -24,7 +24,9 @@ export function outputRotation(path: string, maxBytes: number): (written: number
 			if (output.ino !== file.ino || output.dev !== file.dev || output.size <= maxBytes) return;
 			try {
 				renameSync(`${path}.1`, `${path}.2`);
-			} catch {}
+			} catch {
+				// No .1 yet: nothing to keep.
+			}
 
 			copyFileSync(path, `${path}.1`);
 			ftruncateSync(1, 0);

@@ -80,7 +80,7 @@ function createClient(socket: Socket, dataDir: string, timeoutMs: number): Sched
 	};
 
 	const failAll = (error: Error): void => {
-		for (const id of [...pending.keys()]) settle(id)!.reject(error);
+		for (const id of [...pending.keys()]) settle(id)?.reject(error);
 	};
 
 	socket.on('data', () => silence?.refresh());
@@ -149,9 +149,9 @@ function createClient(socket: Socket, dataDir: string, timeoutMs: number): Sched
 					refusal ??= new SchedulerUnresponsiveError(`the scheduler at ${dataDir} stopped answering: nothing from it in ${describeTimeout(timeoutMs)}`);
 					socket.destroy();
 				}, timeoutMs);
-				call('subscribe', [options ?? {}], {heartbeatMs: Math.max(1, Math.floor(timeoutMs / 3))}).catch((error: Error) => {
+				call('subscribe', [options ?? {}], {heartbeatMs: Math.max(1, Math.floor(timeoutMs / 3))}).catch((error: unknown) => {
 					// Without its events a subscriber would wait for nothing: end the connection, with the reason.
-					refusal ??= error;
+					refusal ??= error instanceof Error ? error : new Error(String(error));
 					socket.destroy();
 				});
 			}

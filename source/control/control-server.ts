@@ -1,3 +1,4 @@
+import {present} from '../core/present.js';
 import {chmod, unlink} from 'node:fs/promises';
 import {createServer, type Server, type Socket} from 'node:net';
 import type {Scheduler, SchedulerEvent, SubscribeOptions} from '../core/scheduler.js';
@@ -83,7 +84,7 @@ function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Pr
 	/** Complete request lines not started yet. */
 	const waiting: string[] = [];
 	let running = 0;
-	let subscription: {flush(): void; unsubscribe(): void} | undefined;
+	let subscription: {flush: () => void; unsubscribe: () => void} | undefined;
 	socket.setTimeout(idleTimeoutMs, () => {
 		if (!subscription) socket.destroy();
 	});
@@ -114,7 +115,7 @@ function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Pr
 	/** Starts waiting requests while the client keeps up; reads on only once none waits. */
 	const pump = () => {
 		while (waiting.length > 0 && running < maxRequestsInFlight && !socket.writableNeedDrain && !socket.destroyed) {
-			const handled = handleLine(waiting.shift()!);
+			const handled = handleLine(present(waiting.shift(), 'a waiting request line'));
 			running++;
 			inFlight.add(handled);
 			void handled.finally(() => {
@@ -151,8 +152,10 @@ function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Pr
 		if (line.trim() === '') return;
 		let request: Request;
 		try {
-			request = JSON.parse(line) as Request;
-			if (typeof request !== 'object' || request === null || typeof request.id !== 'number') throw new Error('not a request');
+			// Anybody's JSON: checked before it is taken for a request.
+			const parsed = JSON.parse(line) as Partial<Request> | null;
+			if (typeof parsed !== 'object' || parsed === null || typeof parsed.id !== 'number') throw new Error('not a request');
+			request = parsed as Request;
 		} catch {
 			send({id: null, error: {message: 'malformed request: not a JSON request line', user: true}});
 			return;
@@ -197,8 +200,8 @@ function handleConnection(scheduler: Scheduler, socket: Socket, inFlight: Set<Pr
 		}
 
 		if (!isSchedulerMethod(request.method)) throw new UserError(`unknown method ${JSON.stringify(request.method)}`);
-		const method = scheduler[request.method] as (...args: unknown[]) => Promise<unknown>;
-		return method.apply(scheduler, checkParams(request.method, request.params));
+		const method = (scheduler[request.method] as (...args: unknown[]) => Promise<unknown>).bind(scheduler);
+		return method(...checkParams(request.method, request.params));
 	}
 }
 

@@ -135,5 +135,5 @@ export function checkSubscribeOptions(params: unknown): SubscribeOptions | undef
 		throw new UserError('malformed request: subscribe takes {queue?: "jobs" or "counts"}');
 	}
 
-	return options as SubscribeOptions;
+	return options;
 }

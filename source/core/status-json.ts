@@ -1,4 +1,4 @@
-import {workerState, type FinishedRun, type JobRun, type QueuedJob, type Worker, type WorkerState} from './model.js';
+import {workerState, type FinishedRun, type JobRun, type Worker, type WorkerState} from './model.js';
 import type {RetentionStatus} from './retention.js';
 import type {SchedulerFault, SchedulerSnapshot, WaitingJob} from './scheduler.js';
 import {unfinishedIn, waitReasons} from './wait-reason.js';

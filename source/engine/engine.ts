@@ -120,7 +120,6 @@ export class Engine implements Scheduler {
 		this.#lock = lock;
 		this.#bus = bus;
 		this.#history = history;
-		const engine = this;
 		const faults = new FaultRegister(bus);
 		bus.onSaved = () => {
 			faults.clear('save');
@@ -139,14 +138,14 @@ export class Engine implements Scheduler {
 			timers: this.#timers,
 			isStopping: () => this.#stopping,
 			scheduleDispatch: () => {
-				engine.#dispatcher.scheduleDispatch();
+				this.#dispatcher.scheduleDispatch();
 			},
 			scheduleRecheck: () => {
-				engine.#healthMonitor.scheduleRecheck();
+				this.#healthMonitor.scheduleRecheck();
 			},
 			cancelJobs: async (ids, graceMs) => jobCommands.cancelJobs(this.#context, ids, graceMs),
 			terminate: run => {
-				engine.#supervisor.terminate(run);
+				this.#supervisor.terminate(run);
 			},
 		};
 		this.#dispatcher = new Dispatcher(this.#context, async run => this.#supervisor.spawn(run));
@@ -166,8 +165,9 @@ export class Engine implements Scheduler {
 		return this.#store.state;
 	}
 
-	async snapshot(options: SnapshotOptions = {}): Promise<SchedulerSnapshot> {
-		return {
+	// The Scheduler interface answers with promises, as a client over the socket must.
+	snapshot(options: SnapshotOptions = {}): Promise<SchedulerSnapshot> {
+		return Promise.resolve({
 			dataDir: this.dataDir,
 			logDir: this.logDir,
 			running: !this.#stopping,
@@ -180,7 +180,7 @@ export class Engine implements Scheduler {
 			totals: {...this.#history.totals},
 			faults: this.#context.faults.list(),
 			retention: this.#retention.status(),
-		};
+		});
 	}
 
 	/** Jobs running on a worker right now. */
@@ -192,7 +192,7 @@ export class Engine implements Scheduler {
 		return this.#bus.subscribe(listener, options);
 	}
 
-	async queuePage({offset, limit, filter}: QueuePageRequest): Promise<QueuePage> {
+	queuePage({offset, limit, filter}: QueuePageRequest): Promise<QueuePage> {
 		const {queue, workers, runningJobIds, paused} = this.#state;
 		const needle = normalizedFilter(filter);
 		let jobs: QueuedJob[] = [];
@@ -209,7 +209,7 @@ export class Engine implements Scheduler {
 		}
 
 		const reasonOf = waitReasons({paused, workers: workers.values(), unfinished: id => queue.has(id) || runningJobIds.has(id)}, Date.now());
-		return {offset, jobs: jobs.map(job => ({...job, waiting: reasonOf(job)})), total};
+		return Promise.resolve({offset, jobs: jobs.map(job => ({...job, waiting: reasonOf(job)})), total});
 	}
 
 	async finishedRuns(query: FinishedRunsQuery): Promise<FinishedRun[]> {

@@ -198,6 +198,7 @@ export class Retention {
 				both: false,
 			});
 		} catch (error) {
+			// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may have come while the clean awaited
 			if (!this.#closed) this.#onError(`retention: the history could not be cleaned (${(error as Error).message}); nothing was removed, and it is tried again with the next runs`);
 		}
 

@@ -265,7 +265,7 @@ describe('scheduler.log', () => {
 		const child = execa('node', [cliPath, 'start', '--headless', '--data-dir', sandbox.dataDir, '--log-dir', sandbox.logDir, '--rotate-output', logFile], {
 			cwd: sandbox.dir,
 			env: {JOBDECK_SCHEDULER_LOG_MAX_BYTES: '4000'},
-			stdio: ['ignore', output, output] as const,
+			stdio: ['ignore', output as 3, output as 3],
 			reject: false,
 		});
 		closeSync(output);

@@ -1,3 +1,4 @@
+import {present} from '../../core/present.js';
 import {closeSync, openSync} from 'node:fs';
 import {join} from 'node:path';
 import {execa} from 'execa';
@@ -19,7 +20,7 @@ export async function continueInBackground(dataDir: string, logDir: string, extr
 	let exited: string | undefined;
 	try {
 		// Raw file descriptors and no cleanup: the scheduler must not depend on this process in any way.
-		const child = execa(process.execPath, [process.argv[1]!, 'start', '--headless', '--data-dir', dataDir, '--log-dir', logDir, '--rotate-output', logFile, ...extraFlags], {
+		const child = execa(process.execPath, [present(process.argv[1], 'the path of the jobdeck command'), 'start', '--headless', '--data-dir', dataDir, '--log-dir', logDir, '--rotate-output', logFile, ...extraFlags], {
 			detached: true,
 			cleanup: false,
 			reject: false,
@@ -34,8 +35,10 @@ export async function continueInBackground(dataDir: string, logDir: string, extr
 		for (;;) {
 			try {
 				(await connectToScheduler(dataDir)).close();
-				return {pid: child.pid!, logFile};
-			} catch {}
+				return {pid: present(child.pid, 'the background scheduler\'s pid'), logFile};
+			} catch {
+				// It does not answer yet: asked again until the deadline.
+			}
 
 			if (exited !== undefined || Date.now() > deadline) {
 				throw new UserError(`the background scheduler did not start (${exited ?? 'no answer'}): see ${logFile}; running jobs are adopted by the next \`jobdeck start\``);

@@ -22,7 +22,7 @@ export async function logs(dataDir: string, idText: string, follow: boolean): Pr
 			return;
 		}
 
-		await followRun(live, run as JobRun, copier);
+		await followRun(live, run, copier);
 	});
 }
 
@@ -79,7 +79,9 @@ async function followRun(scheduler: SchedulerClient, run: JobRun, copier: Stdout
 			if (wake) wake();
 			else changedMeanwhile = true;
 		});
-	} catch {}
+	} catch {
+		// No watch (too many watchers, a file system without notices): the poll below still sees every change.
+	}
 
 	try {
 		let offset = 0;
@@ -91,7 +93,7 @@ async function followRun(scheduler: SchedulerClient, run: JobRun, copier: Stdout
 			// What the log holds is printed first; then the reason it is not followed any more.
 			if (lostBecause) throw lostBecause;
 			if (ended) return;
-			if (changedMeanwhile) continue;
+			if (changedMeanwhile) continue; // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- set by the watcher while the copy awaited
 			await new Promise<void>(resolveWait => {
 				const timer = setTimeout(resolveWait, followPollMs);
 				wake = () => {

@@ -29,7 +29,7 @@ function formatStatus(view: StatusJson, now: number): string {
 	const {scheduler} = view;
 	const lines = [
 		`scheduler: ${scheduler.running ? (scheduler.paused ? 'running, paused' : 'running') : 'stopped (showing the saved state)'} — ${scheduler.dataDir}`,
-		...(scheduler.faults ?? []).map(fault => `${formatFault(fault)} (since ${new Date(fault.since).toTimeString().slice(0, 8)})`),
+		...scheduler.faults.map(fault => `${formatFault(fault)} (since ${new Date(fault.since).toTimeString().slice(0, 8)})`),
 		'',
 		`workers (${view.workers.length})`,
 		...table(['NAME', 'STATE', 'SLOTS', 'RUNNING', 'DONE', 'FAILED', 'TAGS'], view.workers.map(worker => [

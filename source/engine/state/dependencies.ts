@@ -1,3 +1,5 @@
+import {present} from '../../core/present.js';
+
 // Which queued jobs wait for which others (`add-job --after`). Only the
 // awaited jobs that are not done yet count: a job queued or running. When
 // one succeeds for good, the jobs that waited only for it are released;
@@ -39,7 +41,7 @@ export class Dependencies {
 	succeeded(id: number): number[] {
 		const released: number[] = [];
 		for (const dependent of this.dependentsOf(id)) {
-			const waiting = this.#waitingFor.get(dependent)!;
+			const waiting = present(this.#waitingFor.get(dependent), `the jobs job ${dependent} waits for`);
 			waiting.delete(id);
 			if (waiting.size === 0) {
 				this.#waitingFor.delete(dependent);

@@ -40,7 +40,8 @@ export async function scanHistory(path: string, bytes: number, each: (run: Finis
 			if (bytesRead === 0) break;
 			position += bytesRead;
 			const lines = (rest + buffer.toString('utf8', 0, bytesRead)).split('\n');
-			rest = lines.pop()!;
+			// split gives one piece at least: the last, unfinished line.
+			rest = lines.pop() ?? '';
 			for (const line of lines) {
 				if (line.length === 0) continue;
 				await each(JSON.parse(line) as FinishedRun, line, index++);
@@ -59,7 +60,7 @@ export async function writeKeptHistory(files: StateFiles, bytes: number, remove:
 	let keptBytes = 0;
 	let pending = '';
 	try {
-		await scanHistory(files.history, bytes, async (run, line, index) => {
+		await scanHistory(files.history, bytes, async (run, line) => {
 			if (remove(run)) {
 				removed.push({runId: run.runId, id: run.id, outcome: run.outcome, logFile: run.logFile});
 				return;
@@ -122,7 +123,9 @@ export async function finishClean(files: StateFiles, logs: readonly string[], re
 				unlinkSync(log);
 				removedLogs++;
 				removedLogBytes += size;
-			} catch {}
+			} catch {
+				// Gone already (removed by hand, or by a clean a crash cut short): nothing to remove.
+			}
 		}
 
 		await new Promise(resolve => {
@@ -153,8 +156,10 @@ export async function recoverClean(files: StateFiles, historyBytesAtSnapshot: nu
 	const lines = manifestText.split('\n');
 	let head: {historyBytesBefore?: unknown; historyBytesAfter?: unknown} = {};
 	try {
-		head = JSON.parse(lines[0]!) as typeof head;
-	} catch {}
+		head = JSON.parse(lines[0] ?? '') as typeof head;
+	} catch {
+		// Not a clean's record: the head stays empty, and the start says so.
+	}
 
 	// A manifest cut short was written before the commit, whose rename then never happened: nothing to finish.
 	const complete = manifestText.endsWith('\n') && typeof head.historyBytesBefore === 'number' && typeof head.historyBytesAfter === 'number';

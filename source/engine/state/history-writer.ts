@@ -130,7 +130,7 @@ export class HistoryWriter {
 		const text = tail.toString('utf8');
 		const lines = text.split('\n');
 		// A last line without its newline is an append a crash cut short: its runs are in the journal.
-		const cutShort = lines.pop()!;
+		const cutShort = lines.pop() ?? '';
 		if (from > 0 && lines.length > 0) lines.shift();
 		const head = from > 0 ? await readFirstLine(this.#handle) : undefined;
 		for (const [index, line] of [...(head === undefined ? [] : [head]), ...lines].entries()) {

@@ -119,7 +119,7 @@ function parseState(files: StateFiles, saved: SavedText): LoadedState {
 		seq = entry.seq;
 	}
 
-	return {state, seq, historyBytesAtSnapshot: snapshot.historyBytes ?? 0, finishedAfterSnapshot};
+	return {state, seq, historyBytesAtSnapshot: snapshot.historyBytes ?? 0, finishedAfterSnapshot}; // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- a snapshot written before the history was counted has none
 }
 
 /** The journal does not go on where the snapshot (or its own previous line) ends: changes between them are lost. */
@@ -149,7 +149,7 @@ function parseJournal(path: string, text: string): JournalEntry[] {
 	return lines.map((line, index) => {
 		try {
 			const entry = JSON.parse(line) as JournalEntry;
-			if (typeof entry.seq !== 'number' || typeof entry.change?.type !== 'string') throw new Error('not a journal entry');
+			if (typeof entry.seq !== 'number' || typeof entry.change?.type !== 'string') throw new Error('not a journal entry'); // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- a line read from disk may be anything
 			return entry;
 		} catch {
 			throw new StateFileError(`journal ${path} line ${index + 1} is damaged; nothing was changed. `
