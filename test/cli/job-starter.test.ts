@@ -122,15 +122,25 @@ describe.each([
 		const count = 300;
 		expect((await sandbox.run(['add-job', '--each', './short.sh', ...Array.from({length: count}, (_, index) => String(index + 1))])).exitCode).toBe(0);
 		let kills = 0;
+		const killed = new Set<number>();
 		const jobsStarted = () => (existsSync(join(sandbox.dir, 'ledger.txt')) ? readFileSync(join(sandbox.dir, 'ledger.txt'), 'utf8').split('\n').length - 1 : 0);
 		for (let round = 0; round < 4; round++) {
 			// After a kill, the next starter comes with the next job the scheduler hands out, which waits
 			// until the dead starter's jobs have been looked for (a second or so).
-			const starter = await waitFor(() => startersOf(scheduler.process.pid!)[0], undefined, 'a new job starter');
+			// One just killed may still show in /proc for a moment while the kernel tears it down: never the same twice.
+			const starter = await waitFor(() => startersOf(scheduler.process.pid!).find(pid => !killed.has(pid)), undefined, 'a new job starter');
 			// Each starter is killed at work: once a job it started has run (not after a fixed moment).
 			const before = jobsStarted();
 			await waitFor(() => jobsStarted() > before, undefined, () => `a job started through starter ${starter}; ${jobsStarted()} jobs started so far`);
-			process.kill(starter, 'SIGKILL');
+			killed.add(starter);
+			try {
+				process.kill(starter, 'SIGKILL');
+			} catch (error) {
+				// Gone between the look and the kill (reaped after an earlier kill): not a kill of ours, the next round finds the live one.
+				if ((error as NodeJS.ErrnoException).code === 'ESRCH') continue;
+				throw error;
+			}
+
 			kills++;
 		}
 
