@@ -22,6 +22,8 @@ export class HistoryWriter {
 	#unsaved: FinishedRun[] = [];
 	/** Set when a clean replaced the history: its copy is of another file now, and must be copied whole. */
 	#previousReplaced = false;
+	/** The last use of the file asked for (an append, a sync before a snapshot, a reopen): the next one waits for it. */
+	#inUse: Promise<void> = Promise.resolve();
 
 	static async open(files: StateFiles, durability: Durability): Promise<HistoryWriter> {
 		return new HistoryWriter(files, durability, await openForAppend(files.history, durability));
@@ -39,40 +41,59 @@ export class HistoryWriter {
 	}
 
 	/** Adds runs whose end the journal now holds; they are written at once, or with the next write if that fails. */
-	async add(runs: readonly FinishedRun[]): Promise<void> {
+	// The append is not waited for: the journal already holds these runs, so
+	// the change that ended them is acknowledged without it, and the next
+	// journal write goes on meanwhile. Everything else that touches the file
+	// waits for it (`#serially`).
+	add(runs: readonly FinishedRun[]): void {
 		this.#unsaved.push(...runs);
-		await this.#appendUnsaved().catch(() => undefined);
+		this.#serially(async () => this.#appendUnsaved()).catch(() => undefined);
 	}
 
 	/** Makes the history durable up to `bytesOnceSaved`, and its copy too: the journal may be cut after this. */
 	async prepareForSnapshot(): Promise<void> {
-		await this.#appendUnsaved();
-		await syncData(this.#handle, this.#durability);
-		await this.#updatePreviousHistory();
+		await this.#serially(async () => {
+			await this.#appendUnsaved();
+			await syncData(this.#handle, this.#durability);
+			await this.#updatePreviousHistory();
+		});
 	}
 
 	async close(): Promise<void> {
-		await this.#handle.close();
+		await this.#serially(async () => this.#handle.close());
 	}
 
 	/** Writes out every run the journal holds, and returns the history's size: the part a clean may rewrite. */
 	async bytesWritten(): Promise<number> {
-		await this.#appendUnsaved();
-		return this.#bytes;
+		return this.#serially(async () => {
+			await this.#appendUnsaved();
+			return this.#bytes;
+		});
 	}
 
 	/** After a clean's commit renamed a new history over this one: appends go to the new file from now on. */
 	async reopen(bytes: number): Promise<void> {
-		await this.#handle.close();
-		this.#handle = await openForAppend(this.#files.history, this.#durability);
-		this.#bytes = bytes;
-		this.#previousReplaced = true;
+		await this.#serially(async () => {
+			await this.#handle.close();
+			this.#handle = await openForAppend(this.#files.history, this.#durability);
+			this.#bytes = bytes;
+			this.#previousReplaced = true;
+		});
+	}
+
+	/** One use of the file at a time, in the order asked: an append in flight is never overtaken. */
+	async #serially<T>(work: () => Promise<T>): Promise<T> {
+		const done = this.#inUse.then(work);
+		this.#inUse = done.then(() => undefined, () => undefined);
+		return done;
 	}
 
 	async #appendUnsaved(): Promise<void> {
-		if (this.#unsaved.length === 0) return;
-		this.#bytes = await appendAll(this.#handle, formatHistoryLines(this.#unsaved), this.#bytes);
-		this.#unsaved = [];
+		// Runs added while this append is under way stay for the next; until it is done, these count in bytesOnceSaved.
+		const count = this.#unsaved.length;
+		if (count === 0) return;
+		this.#bytes = await appendAll(this.#handle, formatHistoryLines(this.#unsaved.slice(0, count)), this.#bytes);
+		this.#unsaved.splice(0, count);
 	}
 
 	/** Brings history.jsonl.prev up to the history as it is now: it only ever grows, so only the new bytes are copied. */

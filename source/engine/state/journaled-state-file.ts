@@ -1,6 +1,6 @@
 import {unlink, type FileHandle} from 'node:fs/promises';
 import type {Adapter} from 'lowdb';
-import {appendAll, openForAppend, syncData, type Durability} from './durable-file.js';
+import {appendAll, openForAppend, type Durability} from './durable-file.js';
 import type {FinishedRun} from '../../core/model.js';
 import {commitCleanedHistory, recoverClean, scanHistory, writeCleanManifest, writeKeptHistory, type HistoryFilter, type RemovedRun} from './history-clean.js';
 import {HistoryWriter} from './history-writer.js';
@@ -58,7 +58,8 @@ export class JournaledStateFile implements Adapter<JournaledState> {
 	async openForWriting(): Promise<void> {
 		const loaded = this.#loaded;
 		if (!loaded) throw new Error('the state file must be read before it is written');
-		this.#journal = await openForAppend(this.files.journal, this.#durability);
+		// Written through (O_DSYNC): the append that returns is the one on disk.
+		this.#journal = await openForAppend(this.files.journal, this.#durability, {writeThrough: true});
 		this.#journalBytes = (await this.#journal.stat()).size;
 		try {
 			// A clean that a crash cut short is undone or finished first: it may have changed the history's size.
@@ -79,19 +80,13 @@ export class JournaledStateFile implements Adapter<JournaledState> {
 		for (const entry of entries) text += JSON.stringify(entry) + '\n';
 		// Serialised now, while the state is exactly what the journal will hold after this write.
 		const snapshot = this.#journalBytes + Buffer.byteLength(text) > snapshotAfterJournalBytes ? this.#serialise(data, entries) : undefined;
+		// Written through: on disk once this returns. A failed append is cut off again (appendAll): its
+		// entries are refused, and must not come back after a restart.
 		this.#journalBytes = await appendAll(journal, text, this.#journalBytes);
-		try {
-			await syncData(journal, this.#durability);
-		} catch (error) {
-			// Not known to be on disk: the entries are refused, and must not come back after a restart.
-			this.#journalBytes -= Buffer.byteLength(text);
-			await journal.truncate(this.#journalBytes).catch(() => undefined);
-			throw error;
-		}
 
 		// Acknowledged from here on: what follows may fail without losing anything the journal holds.
 		const runs = entries.flatMap(entry => finishedRunsOf(entry.change));
-		await history.add(runs);
+		history.add(runs);
 		if (runs.length > 0) this.onRunsRecorded?.(runs.length);
 		if (snapshot !== undefined) await this.#writeSnapshot(snapshot).catch(() => undefined);
 	}
