@@ -171,6 +171,7 @@ export class HistoryWriter {
 		if (finishedAfterSnapshot.length === 0) return;
 		const recorded = new Set((await readHistoryFrom(history, historyBytesAtSnapshot)).map(run => run.runId));
 		// On a full disk they stay in the journal, and the next write adds them.
-		await this.add(finishedAfterSnapshot.filter(run => !recorded.has(run.runId)));
+		this.#unsaved.push(...finishedAfterSnapshot.filter(run => !recorded.has(run.runId)));
+		await this.#serially(async () => this.#appendUnsaved()).catch(() => undefined);
 	}
 }

@@ -22,8 +22,9 @@ const snapshotAfterJournalBytes = 8 * 1024 * 1024;
 /**
  * lowdb's adapter for the scheduler's state. `read` loads the snapshot
  * (state.json) and replays the journal (journal.jsonl) after it. `write`
- * appends the changes not saved yet as one write and fdatasyncs it before it
- * resolves, then adds the runs they finished to the history; once the
+ * appends the changes not saved yet as one write, on disk when it returns
+ * (the journal is written through, O_DSYNC), then hands the runs they
+ * finished to the history, without waiting for that append; once the
  * journal has grown past a limit it also folds it into a new snapshot.
  * Writes must not overlap: the store runs one at a time, and batches every
  * change made meanwhile into the next (group commit).

@@ -15,8 +15,8 @@ export {loadState, StateFileError, stateFiles, type StateFiles} from './state-lo
 // They are one lowdb database: a Low whose data is the live state and whose
 // adapter (JournaledStateFile) reads the snapshot plus the journal and writes
 // the journal. A change is acknowledged once its journal line is on disk
-// (fdatasync'd). Changes made in the same burst share one write and one sync
-// (group commit), so saving costs one append per burst whatever the size of
+// (the journal is open with O_DSYNC: a write that returns is synced). Changes
+// made in the same burst share one write (group commit), so saving costs one append per burst whatever the size of
 // the queue; the snapshot is rewritten only when the journal has grown, and
 // at start and stop. Each snapshot is also written to state.json.prev, a
 // separate copy, and brings history.jsonl.prev (the history up to the
