@@ -41,6 +41,8 @@ export class Retention {
 	#policyTimer: NodeJS.Timeout | undefined;
 	#ageTimer: NodeJS.Timeout | undefined;
 	#lastPolicyCleanAt = 0;
+	/** A policy clean is under way: none is scheduled meanwhile (it would follow at once and remove only the runs that came since). */
+	#policyCleaning = false;
 	#closed = false;
 
 	constructor(store: StateStore, onCleaned: (removedRunIds: ReadonlySet<number>) => void, onError: (message: string) => void) {
@@ -161,7 +163,7 @@ export class Retention {
 	/** Once runs were recorded: a clean when the history holds more than the policy keeps, by a tenth (at least one). */
 	#schedulePolicyClean(): void {
 		const {keepFinished} = this.policy;
-		if (this.#closed || this.#policyTimer || keepFinished === undefined || this.#finishedRuns === undefined) return;
+		if (this.#closed || this.#policyTimer || this.#policyCleaning || keepFinished === undefined || this.#finishedRuns === undefined) return;
 		if (this.#finishedRuns <= keepFinished + Math.max(1, Math.ceil(keepFinished / 10))) return;
 		this.#policyTimer = setTimeout(() => {
 			this.#policyTimer = undefined;
@@ -189,6 +191,7 @@ export class Retention {
 		const {keepFinished, keepForMs} = this.policy;
 		if (keepFinished === undefined && keepForMs === undefined) return;
 		this.#lastPolicyCleanAt = Date.now();
+		this.#policyCleaning = true;
 		const cutoff = keepForMs === undefined ? undefined : Date.now() - keepForMs;
 		try {
 			await this.#run('policy', {
@@ -202,6 +205,7 @@ export class Retention {
 			if (!this.#closed) this.#onError(`retention: the history could not be cleaned (${(error as Error).message}); nothing was removed, and it is tried again with the next runs`);
 		}
 
+		this.#policyCleaning = false;
 		this.#lastPolicyCleanAt = Date.now();
 		this.#schedulePolicyClean();
 	}
