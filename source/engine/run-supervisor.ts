@@ -14,7 +14,7 @@ import {
 	type ExitStatus,
 } from './job-process.js';
 import {JobStarter, type WrapperExit} from './job-starter/job-starter.js';
-import {LogDirGuard} from './log-dir-guard.js';
+import {LogDirGuard} from './dir-guard.js';
 import {RunLifecycle} from './run-lifecycle.js';
 import {errorMessage} from '../core/error-message.js';
 
