@@ -2,6 +2,7 @@ import {spawn} from 'node:child_process';
 import {accessSync, closeSync, constants, writeSync} from 'node:fs';
 import {delimiter, join} from 'node:path';
 import {readProcessStat, schedulerUmask, wrapperName, wrapperScript} from '../job-process.js';
+import {errnoReason} from '../../core/error-message.js';
 import {moveAside, openNewLog} from './job-files.js';
 import {encodeReply, startRequestReader, type StarterReply, type StartRequest} from './protocol.js';
 
@@ -57,7 +58,7 @@ function start(request: StartRequest): void {
 	try {
 		logFd = openNewLog(request.logFile, notes);
 	} catch (error) {
-		send({type: 'not-started', id: request.id, error: `could not open the log ${request.logFile}: ${(error as Error).message}`});
+		send({type: 'not-started', id: request.id, fault: {file: 'log', error: `could not open the log ${request.logFile}: ${errnoReason(error)}`}});
 		return;
 	}
 

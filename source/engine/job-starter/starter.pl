@@ -51,6 +51,9 @@ $SIG{CHLD} = sub { $child_ended = 1 };
 
 sub one_line { my ($text) = @_; $text =~ s/[\r\n]+/ /g; return $text }
 
+# What a failed system call says, in the words node's starter uses (`no space left on device`).
+sub reason { return lcfirst "$!" }
+
 sub reply { push @replies, join(' ', @_) . "\n" }
 
 sub send_replies {
@@ -140,7 +143,7 @@ sub start {
 	my @notes;
 	my $log = open_log($request->{log_file}, \@notes);
 	if (!defined $log) {
-		reply('not-started', $request->{id}, one_line("could not open the log $request->{log_file}: $!"));
+		reply('not-started', $request->{id}, 'log', one_line("could not open the log $request->{log_file}: " . reason()));
 		return;
 	}
 	# The wrapper creates the exit file anew (O_EXCL): nothing may stand there.
