@@ -10,6 +10,7 @@ import {
 	findJobProcess,
 	isProcessAlive,
 	readExitFile,
+	removeUnforkedExitFile,
 	signalJobGroup,
 	type ExitStatus,
 } from './job-process.js';
@@ -123,11 +124,15 @@ export class RunSupervisor {
 		const phase = this.lifecycle.phaseOf(run.runId)?.name;
 		// Ended meanwhile (a cancel's SIGKILL, a timeout): nothing is left to look for.
 		if (phase === 'ended-unsaved' || phase === undefined) return;
+		// Still 'saved': the starter died before it answered for this run.
+		const answered = phase !== 'saved';
 		this.lifecycle.starterLost(run.runId);
 		this.#context.timers.at(lostStarterTimer(run.runId), Date.now() + lostStarterGraceMs, () => {
 			const current = this.#context.state.running.get(run.runId);
 			if (!current || this.#context.isStopping()) return;
-			this.#adopt(current);
+			// It died between making the run's exit file and forking its wrapper: the job never ran.
+			if (!answered && current.pid === undefined && removeUnforkedExitFile(exitFileOf(this.#context, current))) this.#abandon(current, 'its job starter died before it started it');
+			else this.#adopt(current);
 			// A run it never started went back to the queue: nothing else may come along to hand it out.
 			this.#context.scheduleDispatch();
 		});

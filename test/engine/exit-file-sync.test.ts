@@ -7,10 +7,12 @@ import {wrapperName} from '../../source/engine/job-process.js';
 import {encodeStartRequest} from '../../source/engine/job-starter/protocol.js';
 import {starterKinds} from '../helpers/starters.js';
 
-// Both job starters, run under strace: a job's wrapper makes its exit file
-// reach the disk before the job runs (the file and runs/), and its status
-// before it exits (a temporary file synced, renamed into place, runs/
-// synced), so before the starter reports the end to the scheduler.
+// Both job starters, run under strace: the starter itself makes a job's exit
+// file, before it forks the wrapper (so that a file that cannot be made is
+// the scheduler's fault, and nothing runs); the wrapper makes it reach the
+// disk before the job runs (the file and runs/), and its status before it
+// exits (a temporary file synced, renamed into place, runs/ synced), so
+// before the starter reports the end to the scheduler.
 
 const strace = spawnSync('strace', ['-V'], {encoding: 'utf8'});
 const straceMissing = strace.status === 0 ? undefined : 'strace is not installed (apt-get install strace)';
@@ -35,7 +37,7 @@ afterEach(() => {
 async function traceOneJob(kind: 'perl' | 'node', dir: string, script: string): Promise<string[]> {
 	const command = kind === 'perl' ? ['perl', join(built, 'starter.pl'), wrapperName, ' '.repeat(1024)] : [process.execPath, join(built, 'main.js')];
 	const traceFile = join(dir, 'trace');
-	const starter = spawn('strace', ['-f', '-qq', '-y', '-s', '200', '-o', traceFile, '-e', 'trace=openat,fsync,fdatasync,rename,renameat,renameat2,execve,write', '--', ...command], {stdio: ['pipe', 'pipe', 'inherit']});
+	const starter = spawn('strace', ['-f', '-qq', '-y', '-s', '200', '-o', traceFile, '-e', 'trace=openat,fsync,fdatasync,rename,renameat,renameat2,execve,write,clone,clone3,fork,vfork', '--', ...command], {stdio: ['pipe', 'pipe', 'inherit']});
 	let replies = '';
 	const exited = new Promise<void>((resolveExit, reject) => {
 		starter.stdout.on('data', (chunk: Buffer) => {
@@ -54,7 +56,7 @@ async function traceOneJob(kind: 'perl' | 'node', dir: string, script: string): 
 }
 
 describe.skipIf(straceMissing !== undefined).each(starterKinds)('the $kind job starter\'s wrapper, under strace', ({kind, skip}) => {
-	it.skipIf(skip)('syncs the new exit file and runs/ before the job runs, and the status (temporary file, rename, runs/) before the end is reported', async () => {
+	it.skipIf(skip)('the starter makes the exit file before it forks the wrapper, which syncs it and runs/ before the job runs, and the status (temporary file, rename, runs/) before the end is reported', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'jobdeck-sync-'));
 		dirs.push(dir);
 		mkdirSync(join(dir, 'runs'));
@@ -71,8 +73,16 @@ describe.skipIf(straceMissing !== undefined).each(starterKinds)('the $kind job s
 		// Under load strace splits a call another process interrupts: `fsync(3<…> <unfinished ...>`, then `<... fsync resumed>`.
 		const escaped = (path: string) => path.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&');
 		const created = first('O_EXCL creation of the exit file', new RegExp(`openat\\(.*"${escaped(runs)}/1\\.exit", [^)]*O_EXCL`));
-		expect(trace[created]).toMatch(/O_NOFOLLOW|O_EXCL/);
+		expect(trace[created]).toMatch(/O_NOFOLLOW/);
 		const markerSynced = first('fsync of the new exit file', new RegExp(`fsync\\(\\d+<${escaped(runs)}/1\\.exit>(\\)| <unfinished)`), created);
+		// strace -f writes each line's pid first; the first line is the starter's own exec. The creation is the
+		// starter's, before it forks the wrapper (a clone without CLONE_THREAD: not one of node's threads); the sync is not.
+		const pidOf = (line: number) => trace[line]!.split(' ')[0]!;
+		const starterPid = pidOf(0);
+		expect(pidOf(created), trace.join('\n')).toBe(starterPid);
+		const forked = first('the starter\'s fork of the wrapper', new RegExp(`^${starterPid} (clone3?|v?fork)\\((?!.*CLONE_THREAD)`));
+		expect(forked, trace.join('\n')).toBeGreaterThan(created);
+		expect(pidOf(markerSynced)).not.toBe(starterPid);
 		const runsSynced = first('fsync of runs/', new RegExp(`fsync\\(\\d+<${escaped(runs)}>(\\)| <unfinished)`), markerSynced);
 		const jobRuns = first('the job\'s execve', new RegExp(`execve\\("${escaped(job)}"`), runsSynced);
 		const statusWritten = first('the status written to the temporary file', new RegExp(`write\\(\\d+<${escaped(runs)}/1\\.exit\\.tmp>, "3 \\d+\\\\n"`), jobRuns);
