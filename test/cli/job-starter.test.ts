@@ -175,4 +175,27 @@ describe.each([
 		expect(after.finished.filter(run => run.id === id)).toMatchObject([{exitCode: 6}]);
 		expect(readFileSync(join(sandbox.dir, 'ledger.txt'), 'utf8').trim().split('\n')).toHaveLength(1);
 	});
+	it('killed between making a job\'s exit file and forking its wrapper: the job goes back to the queue and runs once through the next starter, with its true exit code', async () => {
+		sandbox.script('once.sh', '#!/bin/sh\necho "$JOB_ID" >> ledger.txt\nexit 6\n');
+		const scheduler = await sandbox.startScheduler();
+		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
+		const [starter] = await waitFor(() => {
+			const found = startersOf(scheduler.process.pid!);
+			return found.length === 1 && found;
+		}, 5000, 'the job starter');
+		process.kill(starter!, 'SIGSTOP');
+		const id = await addJob(sandbox, ['./once.sh']);
+		const {running} = await waitForStatus(sandbox, view => view.running.some(run => run.id === id));
+		const {runId} = running.find(run => run.id === id)!;
+		// What a starter leaves when it dies there: the run's exit file made, empty and 0600, and no wrapper.
+		const exitFile = join(sandbox.dataDir, 'runs', `${runId}.exit`);
+		writeFileSync(exitFile, '', {mode: 0o600, flag: 'wx'});
+		process.kill(starter!, 'SIGKILL');
+
+		await scheduler.waitForOutput(new RegExp(`JOB_ID ${runId}\\) did not start: its job starter died before it started it; queued again, no retry used`));
+		const after = await waitForStatus(sandbox, view => view.finished.some(run => run.id === id));
+		expect(after.finished.filter(run => run.id === id)).toMatchObject([{exitCode: 6, outcome: 'failed'}]);
+		expect(readFileSync(join(sandbox.dir, 'ledger.txt'), 'utf8').trim().split('\n')).toHaveLength(1);
+		expect(existsSync(exitFile)).toBe(false);
+	});
 });
