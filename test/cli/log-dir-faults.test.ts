@@ -1,10 +1,10 @@
 import {spawnSync} from 'node:child_process';
-import {mkdirSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readdirSync, rmSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import type {SchedulerEvent} from '../../source/core/scheduler.js';
 import {createSandbox, statusOf, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
-import {tmpfsOrSayWhy} from '../helpers/tmpfs.js';
+import {mountFullTmpfs, tmpfsOrSayWhy} from '../helpers/tmpfs.js';
 
 // Issue 25, point 2: when jobdeck cannot make a job's log, the fault is the
 // scheduler's, not the job's. The job did not start and did not fail: it goes
@@ -67,13 +67,12 @@ const mountCheck = tmpfsOrSayWhy('the log-dir-out-of-inodes tests');
 
 describe.skipIf(!mountCheck.ok)('a log dir out of inodes', () => {
 	let mounted = false;
-	const inodes = 8;
+	let fillers: string[] = [];
 
 	beforeEach(() => {
 		mkdirSync(sandbox.logDir);
-		const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=1m,nr_inodes=${inodes},mode=0700`, 'jobdeck-test-logs', sandbox.logDir], {encoding: 'utf8'});
-		expect(mount.status, mount.stderr).toBe(0);
 		mounted = true;
+		fillers = mountFullTmpfs(sandbox.logDir, 8);
 	});
 
 	afterEach(() => {
@@ -82,20 +81,6 @@ describe.skipIf(!mountCheck.ok)('a log dir out of inodes', () => {
 	});
 
 	it('the jobs wait, status and an event say why, and once inodes are freed they run and succeed, no retry used', async () => {
-		// Fill the inodes (the root directory takes one).
-		const fillers: string[] = [];
-		for (let index = 0; ; index++) {
-			const path = join(sandbox.logDir, `filler-${index}`);
-			try {
-				writeFileSync(path, '');
-			} catch {
-				break;
-			}
-
-			fillers.push(path);
-		}
-
-		expect(fillers.length).toBeLessThan(inodes);
 		const scheduler = await sandbox.startScheduler(['--json']);
 		sandbox.script('job.sh', '#!/bin/sh\necho "job $1"\n');
 		await sandbox.run(['add-worker', '--skip-ssh-check', '--slots', '2', 'w1']);
