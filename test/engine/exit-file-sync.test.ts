@@ -75,13 +75,13 @@ describe.skipIf(straceMissing !== undefined).each(starterKinds)('the $kind job s
 		const created = first('O_EXCL creation of the exit file', new RegExp(`openat\\(.*"${escaped(runs)}/1\\.exit", [^)]*O_EXCL`));
 		expect(trace[created]).toMatch(/O_NOFOLLOW/);
 		const markerSynced = first('fsync of the new exit file', new RegExp(`fsync\\(\\d+<${escaped(runs)}/1\\.exit>(\\)| <unfinished)`), created);
-		// strace -f writes each line's pid first; the first line is the starter's own exec. The creation is the
+		// strace -f writes each line's pid first (padded to five places: `7305  execve(…`); the first line is the starter's own exec. The creation is the
 		// starter's, and done before the wrapper exists: every line of the wrapper's (the perl starter's fork, which
 		// syncs the file itself; the node starter's `sh`, which runs `sync`) comes after it.
 		const pidOf = (line: number) => trace[line]!.split(' ')[0]!;
 		const starterPid = pidOf(0);
 		expect(pidOf(created), trace.join('\n')).toBe(starterPid);
-		const wrapperPid = kind === 'perl' ? pidOf(markerSynced) : pidOf(first('the exec of the sh wrapper', /^\d+ execve\("\/bin\/sh"/));
+		const wrapperPid = kind === 'perl' ? pidOf(markerSynced) : pidOf(first('the exec of the sh wrapper', /^\d+ +execve\("\/bin\/sh"/));
 		expect(wrapperPid).not.toBe(starterPid);
 		expect(trace.findIndex(line => line.startsWith(`${wrapperPid} `)), trace.join('\n')).toBeGreaterThan(created);
 		const runsSynced = first('fsync of runs/', new RegExp(`fsync\\(\\d+<${escaped(runs)}>(\\)| <unfinished)`), markerSynced);
