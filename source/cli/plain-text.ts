@@ -23,8 +23,14 @@ export function formatExit(run: Pick<FinishedRun, 'exitCode' | 'signal' | 'outco
 
 /** A fault of the scheduler's in one line: `paused: cannot write logs in DIR: no space left on device`. */
 export function formatFault(fault: SchedulerFault): string {
-	return fault.kind === 'logs' ? `paused: ${fault.message}; jobs start again once a file can be made there` : `not saving: ${fault.message}; what is shown is what the disk holds`;
+	return fault.kind === 'save' ? `not saving: ${fault.message}; what is shown is what the disk holds` : `paused: ${fault.message}; jobs start again once a file can be made there`;
 }
+
+const clearedWords: Readonly<Record<SchedulerFault['kind'], string>> = {
+	logs: 'resumed: the log dir can be written again',
+	'exit-files': 'resumed: the exit files\' dir (runs/) can be written again',
+	save: 'the state is saved again',
+};
 
 /** An event as `start --headless` and `jobdeck events` print it: timestamped lines, or one JSON line. */
 export function eventLines(event: SchedulerEvent, json: boolean): string[] {
@@ -69,7 +75,7 @@ export function formatEvent(event: SchedulerEvent): string[] {
 		}
 
 		case 'fault-cleared': {
-			return [event.kind === 'logs' ? 'resumed: the log dir can be written again' : 'the state is saved again'];
+			return [clearedWords[event.kind]];
 		}
 
 		case 'cancel-requested': {

@@ -2,3 +2,9 @@
 export function errorMessage(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
 }
+
+/** A system call's failure in words: `no space left on device` from node's `ENOSPC: no space left on device, open '…'`. */
+export function errnoReason(error: unknown): string {
+	const message = errorMessage(error);
+	return /^[A-Z]+: ([^,]+)/.exec(message)?.[1] ?? message;
+}

@@ -69,11 +69,12 @@ export type SchedulerSnapshot = {
  * A fault on the scheduler's side, not the jobs': it clears by itself once
  * the cause is gone. `logs`: no job's log can be made in the log dir (gone
  * and not made again, full, out of inodes, not writable): no job is handed
- * out until a re-check can write there. `save`: the state cannot be saved
- * (a full data disk): what is shown is what the disk holds, and changes are
+ * out until a re-check can write there. `exit-files`: the same for the jobs'
+ * exit files in the data dir's runs/. `save`: the state cannot be saved (a
+ * full data disk): what is shown is what the disk holds, and changes are
  * refused until a save succeeds again.
  */
-export type SchedulerFault = {kind: 'logs' | 'save'; message: string; since: number};
+export type SchedulerFault = {kind: 'logs' | 'exit-files' | 'save'; message: string; since: number};
 
 export type SchedulerEvent = {at: number} & (
 	/** `front`: jobs that came back after a run, served before the rest of the queue. */
@@ -83,7 +84,7 @@ export type SchedulerEvent = {at: number} & (
 	| {type: 'jobs-updated'; jobs: QueuedJob[]}
 	| {type: 'job-started'; run: JobRun}
 	| {type: 'job-finished'; run: FinishedRun}
-	/** The run never started, through no fault of the job's (its log could not be made): its job is back in the queue, first, with no retry used. */
+	/** The run never started, through no fault of the job's (its log or exit file could not be made): its job is back in the queue, first, with no retry used. */
 	| {type: 'run-abandoned'; run: JobRun; reason: string}
 	| {type: 'cancel-requested'; runId: number; id: number; timedOut?: boolean}
 	| {type: 'workers-added'; workers: Worker[]}

@@ -24,7 +24,8 @@ export type StatusJson = {
 		retention: RetentionStatus;
 		/**
 		 * The scheduler's own trouble, which clears by itself (unlike `paused`, the user's pause, which
-		 * stays until `resume`): `logs` (no job is handed out: no log can be made), `save` (the state cannot be saved).
+		 * stays until `resume`): `logs` (no job is handed out: no log can be made), `exit-files` (the same: no exit
+		 * file can be made in runs/), `save` (the state cannot be saved).
 		 */
 		faults: SchedulerFault[];
 	};

@@ -39,8 +39,8 @@ export class Dispatcher {
 	}
 
 	#dispatch(): void {
-		// The user's pause, or the scheduler's own while no log can be made (it re-checks, and dispatches once it clears).
-		if (this.#context.isStopping() || this.#context.state.paused || this.#context.faults.has('logs')) return;
+		// The user's pause, or the scheduler's own while no log or no exit file can be made (it re-checks, and dispatches once it clears).
+		if (this.#context.isStopping() || this.#context.state.paused || this.#context.faults.has('logs') || this.#context.faults.has('exit-files')) return;
 		const now = Date.now();
 		if (now - this.saveFailedAt < afterSaveFailureMs) {
 			this.#wakeAt(this.saveFailedAt + afterSaveFailureMs);

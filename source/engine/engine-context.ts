@@ -5,6 +5,7 @@ import type {EventBus} from './event-bus.js';
 import type {FaultRegister} from './fault-register.js';
 import type {RunHistory} from './run-history.js';
 import type {SchedulerState, StateChange} from './state/scheduler-state.js';
+import type {Durability} from './state/durable-file.js';
 import type {StateStore} from './state/state-store.js';
 import type {TimerRegistry} from './timer-registry.js';
 import type {HealthPolicy} from './worker-health.js';
@@ -19,6 +20,8 @@ export type EngineContext = {
 	readonly state: SchedulerState;
 	readonly logDir: string;
 	readonly runsDir: string;
+	/** Whether what is made is synced (`start --no-sync`: not), for runs/ when it is made again. */
+	readonly durability: Durability;
 	readonly health: HealthPolicy;
 	readonly bus: EventBus;
 	/** The scheduler's own faults that hold now (a log dir it cannot write, a state it cannot save). */

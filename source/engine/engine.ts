@@ -35,7 +35,7 @@ import {Retention} from './retention.js';
 import {RunSupervisor} from './run-supervisor.js';
 import {readHistoryFrom, readHistoryTail} from './state/history-file.js';
 import type {SchedulerState} from './state/scheduler-state.js';
-import {makeDirectory} from './state/durable-file.js';
+import {makeDirectory, type Durability} from './state/durable-file.js';
 import {StateStore} from './state/state-store.js';
 import {TimerRegistry} from './timer-registry.js';
 import {defaultHealthPolicy, type HealthPolicy} from './worker-health.js';
@@ -100,7 +100,7 @@ export class Engine implements Scheduler {
 			const store = await StateStore.open(dataDir, {sync: options.sync});
 			const bus = new EventBus(() => store.state.queue.size);
 			const history = await RunHistory.load(store.files.history);
-			const engine = new Engine(dataDir, logDir, store, lock, bus, history, {...defaultHealthPolicy, ...options.health});
+			const engine = new Engine(dataDir, logDir, store, lock, bus, history, {...defaultHealthPolicy, ...options.health}, durability);
 			await engine.#retention.start(options.retention);
 			await engine.#supervisor.adoptRunningJobs();
 			engine.#supervisor.warmUp();
@@ -113,7 +113,7 @@ export class Engine implements Scheduler {
 		}
 	}
 
-	private constructor(dataDir: string, logDir: string, store: StateStore, lock: DataDirLock, bus: EventBus, history: RunHistory, health: HealthPolicy) {
+	private constructor(dataDir: string, logDir: string, store: StateStore, lock: DataDirLock, bus: EventBus, history: RunHistory, health: HealthPolicy, durability: Durability) {
 		this.dataDir = dataDir;
 		this.logDir = logDir;
 		this.#store = store;
@@ -131,6 +131,7 @@ export class Engine implements Scheduler {
 			},
 			logDir,
 			runsDir: join(dataDir, 'runs'),
+			durability,
 			health,
 			bus,
 			faults,

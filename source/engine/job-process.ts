@@ -1,4 +1,4 @@
-import {closeSync, constants as fsConstants, fstatSync, openSync, readdirSync, readFileSync, readSync} from 'node:fs';
+import {closeSync, constants as fsConstants, fstatSync, openSync, readdirSync, readFileSync, readSync, unlinkSync} from 'node:fs';
 import {constants} from 'node:os';
 
 // A job runs detached, in a session and process group of its own, so that it
@@ -14,22 +14,24 @@ import {constants} from 'node:os';
 // scheduler does not reach it); the job is the wrapper's only child, which
 // is how signalJobGroup finds the job's group. The wrapper ignores nothing:
 // it catches HUP, INT and TERM only to outlive the job and write its status,
-// and the job gets them back. The exit file is created new (never through a
-// link: the starter moved whatever stood there aside), owner-only whatever
-// the scheduler's umask, which the job then gets back unchanged, and synced
-// with its directory before the job runs: after a power cut, a run without
-// one never ran. The status is written to a temporary name, synced, renamed
-// into place and the directory synced, before the wrapper exits (and so
-// before the starter reports the end). The wrapper also exits with the job's
-// status, which tells the scheduler that started it even when the file could
-// not be written (a full disk).
+// and the job gets them back. The exit file is not the wrapper's to make:
+// the starter made it, new (never through a link: whatever stood there was
+// moved aside), empty and 0600, before it forked the wrapper, so that a file
+// that cannot be made (runs/ gone, full, out of inodes) is the scheduler's
+// fault and the job never starts, rather than a job that fails with exit 2.
+// The wrapper syncs the file and its directory before the job runs: after a
+// power cut, a run without one never ran. The status is written to a
+// temporary name, synced, renamed into place and the directory synced,
+// before the wrapper exits (and so before the starter reports the end). The
+// wrapper also exits with the job's status, which tells the scheduler that
+// started it even when the file could not be written (a full disk).
 //
-// The `sh` wrapper's arguments: the exit file, the umask, then the paths of
-// setsid, sync, date and mv (found once by the node starter: the job's own
-// PATH may not have them; an empty one goes without), then the job.
+// The `sh` wrapper's arguments: the exit file, the umask (the job's, the
+// scheduler's: the status file is made under 077), then the paths of setsid,
+// sync, date and mv (found once by the node starter: the job's own PATH may
+// not have them; an empty one goes without), then the job.
 export const wrapperScript = [
 	'f=$1; m=$2; n=$3; y=$4; c=$5; v=$6; shift 6; d=${f%/*}',
-	'umask 077; set -C; : > "$f" || exit 2; set +C',
 	'[ -z "$y" ] || "$y" "$f" "$d"',
 	'umask "$m"; trap : HUP INT TERM',
 	'if [ -n "$n" ]; then "$n" -- "$@"; else "$@"; fi; s=$?',
@@ -162,6 +164,26 @@ export function findJobProcess(exitFile: string): number | undefined {
 	}
 
 	return undefined;
+}
+
+/**
+ * For a run whose job starter died before it answered for it: removes its
+ * exit file and returns true when its wrapper was never forked. The starter
+ * makes the exit file, empty, just before it forks the wrapper; a wrapper
+ * that ran is found (its name is set before the run is looked for) or wrote
+ * a status before it ended. So an empty file and no wrapper is a fork that
+ * never came (short of a wrapper SIGKILLed within that grace). Once the file
+ * is gone, a restart too finds the run never spawned.
+ */
+export function removeUnforkedExitFile(exitFile: string): boolean {
+	if (readExitFile(exitFile) !== 'started' || findJobProcess(exitFile) !== undefined) return false;
+	try {
+		unlinkSync(exitFile);
+		return true;
+	} catch {
+		// Left in place, it says the run may have started: it is looked for as after a restart.
+		return false;
+	}
 }
 
 /**

@@ -10,11 +10,12 @@ import {
 	findJobProcess,
 	isProcessAlive,
 	readExitFile,
+	removeUnforkedExitFile,
 	signalJobGroup,
 	type ExitStatus,
 } from './job-process.js';
 import {JobStarter, type WrapperExit} from './job-starter/job-starter.js';
-import {LogDirGuard} from './log-dir-guard.js';
+import {RunFileDirs, runFileWords} from './run-file-dirs.js';
 import {RunLifecycle} from './run-lifecycle.js';
 import {errorMessage} from '../core/error-message.js';
 
@@ -48,12 +49,12 @@ export class RunSupervisor {
 		this.#context.bus.emit({type: 'error', message: `${reason}: the jobs it started are watched as after a restart, and a new one starts the next job`, at: Date.now()});
 	});
 
-	readonly #logDir: LogDirGuard;
+	readonly #runFileDirs: RunFileDirs;
 
 	constructor(context: EngineContext, dispatcher: Dispatcher) {
 		this.#context = context;
 		this.#dispatcher = dispatcher;
-		this.#logDir = new LogDirGuard(context);
+		this.#runFileDirs = new RunFileDirs(context);
 	}
 
 	warmUp(): void {
@@ -69,7 +70,7 @@ export class RunSupervisor {
 	async spawn(run: JobRun): Promise<void> {
 		this.lifecycle.saved(run.runId);
 		const worker = this.#context.state.workers.get(run.worker);
-		const logDirEpoch = this.#logDir.epoch;
+		const runFileEpochs = this.#runFileDirs.epochs();
 		const started = await this.#starter.start({
 			script: run.script,
 			args: run.args,
@@ -90,16 +91,16 @@ export class RunSupervisor {
 		}
 
 		if (started.type === 'not-started') {
-			if (started.error === undefined) {
+			if (started.fault === undefined) {
 				// Its cwd is gone, or the wrapper could not be forked: the job's own trouble, said in its log.
 				this.#finish(run, {exitCode: 127, signal: null});
 				return;
 			}
 
-			// Its log could not be made (the log dir was removed, the disk is full, out of inodes…): the
-			// scheduler's fault. The job never ran: back to the queue, first, no retry used.
-			this.#abandon(run, `its log could not be made: ${started.error}`);
-			await this.#logDir.logFailed(started.error, logDirEpoch);
+			// Its log or exit file could not be made (its dir was removed, the disk is full, out of inodes…):
+			// the scheduler's fault. The job never ran: back to the queue, first, no retry used.
+			this.#abandon(run, `its ${runFileWords[started.fault.file]} could not be made: ${started.fault.error}`);
+			await this.#runFileDirs.fileFailed(started.fault, runFileEpochs);
 			this.#context.scheduleDispatch();
 			return;
 		}
@@ -123,11 +124,15 @@ export class RunSupervisor {
 		const phase = this.lifecycle.phaseOf(run.runId)?.name;
 		// Ended meanwhile (a cancel's SIGKILL, a timeout): nothing is left to look for.
 		if (phase === 'ended-unsaved' || phase === undefined) return;
+		// Still 'saved': the starter died before it answered for this run.
+		const answered = phase !== 'saved';
 		this.lifecycle.starterLost(run.runId);
 		this.#context.timers.at(lostStarterTimer(run.runId), Date.now() + lostStarterGraceMs, () => {
 			const current = this.#context.state.running.get(run.runId);
 			if (!current || this.#context.isStopping()) return;
-			this.#adopt(current);
+			// It died between making the run's exit file and forking its wrapper: the job never ran.
+			if (!answered && current.pid === undefined && removeUnforkedExitFile(exitFileOf(this.#context, current))) this.#abandon(current, 'its job starter died before it started it');
+			else this.#adopt(current);
 			// A run it never started went back to the queue: nothing else may come along to hand it out.
 			this.#context.scheduleDispatch();
 		});

@@ -2,7 +2,7 @@ import {existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {starterKind} from '../../source/engine/job-starter/job-starter.js';
-import {addJob, createSandbox, isAlive, statusOf, waitFor, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
+import {addJob, createSandbox, isAlive, statusOf, waitFor, waitForStatus, type Sandbox, type SchedulerProcess} from '../helpers/jobdeck.js';
 
 // The job starter: the helper process a real scheduler spawns its jobs
 // through. Killing it must not touch the jobs, and the scheduler must notice,
@@ -157,7 +157,8 @@ describe.each([
 		expect(ledger).toHaveLength(count);
 		expect(new Set(ledger).size).toBe(count);
 	});
-	it('killed before it started a job it was asked to: the job goes back to the queue and runs once through the next starter', async () => {
+	/** A job (exit 6, one ledger line a run) handed to a job starter that was stopped first: it takes the request but never answers it. */
+	async function onceJobOnStoppedStarter(): Promise<{scheduler: SchedulerProcess; starter: number; id: number; runId: number}> {
 		sandbox.script('once.sh', '#!/bin/sh\necho "$JOB_ID" >> ledger.txt\nexit 6\n');
 		const scheduler = await sandbox.startScheduler();
 		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
@@ -165,14 +166,31 @@ describe.each([
 			const found = startersOf(scheduler.process.pid!);
 			return found.length === 1 && found;
 		}, 5000, 'the job starter');
-		// Stopped, it takes the request but never answers it.
 		process.kill(starter!, 'SIGSTOP');
 		const id = await addJob(sandbox, ['./once.sh']);
-		await waitForStatus(sandbox, view => view.running.some(run => run.id === id));
-		process.kill(starter!, 'SIGKILL');
+		const {running} = await waitForStatus(sandbox, view => view.running.some(run => run.id === id));
+		return {scheduler, starter: starter!, id, runId: running.find(run => run.id === id)!.runId};
+	}
+
+	it('killed before it started a job it was asked to: the job goes back to the queue and runs once through the next starter', async () => {
+		const {starter, id} = await onceJobOnStoppedStarter();
+		process.kill(starter, 'SIGKILL');
 
 		const after = await waitForStatus(sandbox, view => view.finished.some(run => run.id === id));
 		expect(after.finished.filter(run => run.id === id)).toMatchObject([{exitCode: 6}]);
 		expect(readFileSync(join(sandbox.dir, 'ledger.txt'), 'utf8').trim().split('\n')).toHaveLength(1);
+	});
+	it('killed between making a job\'s exit file and forking its wrapper: the job goes back to the queue and runs once through the next starter, with its true exit code', async () => {
+		const {starter, id, runId, scheduler} = await onceJobOnStoppedStarter();
+		// What a starter leaves when it dies there: the run's exit file made, empty and 0600, and no wrapper.
+		const exitFile = join(sandbox.dataDir, 'runs', `${runId}.exit`);
+		writeFileSync(exitFile, '', {mode: 0o600, flag: 'wx'});
+		process.kill(starter, 'SIGKILL');
+
+		await scheduler.waitForOutput(new RegExp(`JOB_ID ${runId}\\) did not start: its job starter died before it started it; queued again, no retry used`));
+		const after = await waitForStatus(sandbox, view => view.finished.some(run => run.id === id));
+		expect(after.finished.filter(run => run.id === id)).toMatchObject([{exitCode: 6, outcome: 'failed'}]);
+		expect(readFileSync(join(sandbox.dir, 'ledger.txt'), 'utf8').trim().split('\n')).toHaveLength(1);
+		expect(existsSync(exitFile)).toBe(false);
 	});
 });

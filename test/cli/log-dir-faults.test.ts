@@ -1,10 +1,10 @@
 import {spawnSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {mkdirSync, readdirSync, rmSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import type {SchedulerEvent} from '../../source/core/scheduler.js';
 import {createSandbox, statusOf, waitForStatus, type Sandbox} from '../helpers/jobdeck.js';
+import {mountFullTmpfs, tmpfsOrSayWhy} from '../helpers/tmpfs.js';
 
 // Issue 25, point 2: when jobdeck cannot make a job's log, the fault is the
 // scheduler's, not the job's. The job did not start and did not fail: it goes
@@ -63,25 +63,16 @@ it('a job whose script cannot be run is still the job\'s own failure (exit 126),
 });
 
 // A log dir out of inodes needs a small file system of its own: a tmpfs, which only root may mount.
-const mountCheck = canMountTmpfs();
-if (!mountCheck.ok) {
-	console.warn(`\n${'!'.repeat(100)}\nSKIPPED: the log-dir-out-of-inodes test needs to mount a small tmpfs, which fails here: ${mountCheck.reason}.\nIt is reported as skipped, NOT passed. CI runs it as root (.ci/run sets JOBDECK_REQUIRE_TMPFS=1).\n${'!'.repeat(100)}\n`);
-	if (process.env['JOBDECK_REQUIRE_TMPFS'] === '1') {
-		it('a tmpfs is required here (JOBDECK_REQUIRE_TMPFS=1)', () => {
-			expect.fail(`cannot mount a tmpfs: ${mountCheck.reason}`);
-		});
-	}
-}
+const mountCheck = tmpfsOrSayWhy('the log-dir-out-of-inodes tests');
 
 describe.skipIf(!mountCheck.ok)('a log dir out of inodes', () => {
 	let mounted = false;
-	const inodes = 8;
+	let fillers: string[] = [];
 
 	beforeEach(() => {
 		mkdirSync(sandbox.logDir);
-		const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=1m,nr_inodes=${inodes},mode=0700`, 'jobdeck-test-logs', sandbox.logDir], {encoding: 'utf8'});
-		expect(mount.status, mount.stderr).toBe(0);
 		mounted = true;
+		fillers = mountFullTmpfs(sandbox.logDir, 8);
 	});
 
 	afterEach(() => {
@@ -90,20 +81,6 @@ describe.skipIf(!mountCheck.ok)('a log dir out of inodes', () => {
 	});
 
 	it('the jobs wait, status and an event say why, and once inodes are freed they run and succeed, no retry used', async () => {
-		// Fill the inodes (the root directory takes one).
-		const fillers: string[] = [];
-		for (let index = 0; ; index++) {
-			const path = join(sandbox.logDir, `filler-${index}`);
-			try {
-				writeFileSync(path, '');
-			} catch {
-				break;
-			}
-
-			fillers.push(path);
-		}
-
-		expect(fillers.length).toBeLessThan(inodes);
 		const scheduler = await sandbox.startScheduler(['--json']);
 		sandbox.script('job.sh', '#!/bin/sh\necho "job $1"\n');
 		await sandbox.run(['add-worker', '--skip-ssh-check', '--slots', '2', 'w1']);
@@ -131,16 +108,3 @@ describe.skipIf(!mountCheck.ok)('a log dir out of inodes', () => {
 		expect((await statusOf(sandbox) as unknown as {scheduler: {faults: unknown[]}}).scheduler.faults).toEqual([]);
 	});
 });
-
-function canMountTmpfs(): {ok: true} | {ok: false; reason: string} {
-	if (process.getuid?.() !== 0) return {ok: false, reason: 'not running as root'};
-	const probe = mkdtempSync(join(tmpdir(), 'jobdeck-mount-probe-'));
-	try {
-		const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'jobdeck-probe', probe], {encoding: 'utf8'});
-		if (mount.status !== 0) return {ok: false, reason: (mount.stderr.trim() === '' ? (mount.error?.message ?? 'mount failed') : mount.stderr).trim()};
-		spawnSync('umount', [probe]);
-		return {ok: true};
-	} finally {
-		rmSync(probe, {recursive: true, force: true});
-	}
-}

@@ -7,10 +7,12 @@ import {wrapperName} from '../../source/engine/job-process.js';
 import {encodeStartRequest} from '../../source/engine/job-starter/protocol.js';
 import {starterKinds} from '../helpers/starters.js';
 
-// Both job starters, run under strace: a job's wrapper makes its exit file
-// reach the disk before the job runs (the file and runs/), and its status
-// before it exits (a temporary file synced, renamed into place, runs/
-// synced), so before the starter reports the end to the scheduler.
+// Both job starters, run under strace: the starter itself makes a job's exit
+// file, before it forks the wrapper (so that a file that cannot be made is
+// the scheduler's fault, and nothing runs); the wrapper makes it reach the
+// disk before the job runs (the file and runs/), and its status before it
+// exits (a temporary file synced, renamed into place, runs/ synced), so
+// before the starter reports the end to the scheduler.
 
 const strace = spawnSync('strace', ['-V'], {encoding: 'utf8'});
 const straceMissing = strace.status === 0 ? undefined : 'strace is not installed (apt-get install strace)';
@@ -54,7 +56,7 @@ async function traceOneJob(kind: 'perl' | 'node', dir: string, script: string): 
 }
 
 describe.skipIf(straceMissing !== undefined).each(starterKinds)('the $kind job starter\'s wrapper, under strace', ({kind, skip}) => {
-	it.skipIf(skip)('syncs the new exit file and runs/ before the job runs, and the status (temporary file, rename, runs/) before the end is reported', async () => {
+	it.skipIf(skip)('the starter makes the exit file before it forks the wrapper, which syncs it and runs/ before the job runs, and the status (temporary file, rename, runs/) before the end is reported', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'jobdeck-sync-'));
 		dirs.push(dir);
 		mkdirSync(join(dir, 'runs'));
@@ -71,8 +73,17 @@ describe.skipIf(straceMissing !== undefined).each(starterKinds)('the $kind job s
 		// Under load strace splits a call another process interrupts: `fsync(3<…> <unfinished ...>`, then `<... fsync resumed>`.
 		const escaped = (path: string) => path.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&');
 		const created = first('O_EXCL creation of the exit file', new RegExp(`openat\\(.*"${escaped(runs)}/1\\.exit", [^)]*O_EXCL`));
-		expect(trace[created]).toMatch(/O_NOFOLLOW|O_EXCL/);
+		expect(trace[created]).toMatch(/O_NOFOLLOW/);
 		const markerSynced = first('fsync of the new exit file', new RegExp(`fsync\\(\\d+<${escaped(runs)}/1\\.exit>(\\)| <unfinished)`), created);
+		// strace -f writes each line's pid first (padded to five places: `7305  execve(…`); the first line is the starter's own exec. The creation is the
+		// starter's, and done before the wrapper exists: every line of the wrapper's (the perl starter's fork, which
+		// syncs the file itself; the node starter's `sh`, which runs `sync`) comes after it.
+		const pidOf = (line: number) => trace[line]!.split(' ')[0]!;
+		const starterPid = pidOf(0);
+		expect(pidOf(created), trace.join('\n')).toBe(starterPid);
+		const wrapperPid = kind === 'perl' ? pidOf(markerSynced) : pidOf(first('the exec of the sh wrapper', /^\d+ +execve\("\/bin\/sh"/));
+		expect(wrapperPid).not.toBe(starterPid);
+		expect(trace.findIndex(line => line.startsWith(`${wrapperPid} `)), trace.join('\n')).toBeGreaterThan(created);
 		const runsSynced = first('fsync of runs/', new RegExp(`fsync\\(\\d+<${escaped(runs)}>(\\)| <unfinished)`), markerSynced);
 		const jobRuns = first('the job\'s execve', new RegExp(`execve\\("${escaped(job)}"`), runsSynced);
 		const statusWritten = first('the status written to the temporary file', new RegExp(`write\\(\\d+<${escaped(runs)}/1\\.exit\\.tmp>, "3 \\d+\\\\n"`), jobRuns);

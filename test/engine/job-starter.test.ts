@@ -141,12 +141,19 @@ describe.each([
 		expect(unexpected).toEqual([]);
 	});
 
-	it.skipIf(skip)('a directory that is not there: not started, the reason in the log, and the starter goes on; a log that cannot be opened: not started, with the error', async () => {
+	it.skipIf(skip)('a directory that is not there: not started, the reason in the log, and the starter goes on; a log or an exit file that cannot be made: not started, naming which and why, nothing left behind', async () => {
 		const noDir = await run('no-dir', '/bin/true', [], {cwd: join(dir, 'nowhere')});
 		expect(noDir.started).toEqual({type: 'not-started'});
 		expect(noDir.log()).toBe(`jobdeck: could not start /bin/true in ${join(dir, 'nowhere')}\n`);
+		// The same words from both starters.
 		const noLog = await starter.start({script: '/bin/true', args: [], cwd: dir, env: {}, logFile: join(dir, 'nowhere', 'x.log'), exitFile: join(dir, 'x.exit')});
-		expect(noLog).toMatchObject({type: 'not-started', error: expect.stringMatching(/nowhere\/x\.log/) as unknown});
+		expect(noLog).toEqual({type: 'not-started', fault: {file: 'log', error: `could not open the log ${join(dir, 'nowhere', 'x.log')}: no such file or directory`}});
+		expect(existsSync(join(dir, 'x.exit'))).toBe(false);
+		const noExitFile = await starter.start({script: '/bin/sh', args: ['-c', `: > ${join(dir, 'ran')}`], cwd: dir, env: {}, logFile: join(dir, 'y.log'), exitFile: join(dir, 'no-runs', 'y.exit')});
+		expect(noExitFile).toEqual({type: 'not-started', fault: {file: 'exit-file', error: `could not create the exit file ${join(dir, 'no-runs', 'y.exit')}: no such file or directory`}});
+		// Its log was made new for it, and empty: taken back. Nothing ran.
+		expect(existsSync(join(dir, 'y.log'))).toBe(false);
+		expect(existsSync(join(dir, 'ran'))).toBe(false);
 		expect((await run('after', '/bin/sh', ['-c', 'exit 5'])).exit).toEqual({exitCode: 5, signal: undefined});
 		expect(unexpected).toEqual([]);
 	});

@@ -5,7 +5,7 @@ import {execa, type ResultPromise} from 'execa';
 import {lineReader} from '../../core/line-reader.js';
 import {UserError} from '../../core/user-error.js';
 import {wrapperName} from '../job-process.js';
-import {decodeReply, encodeStartRequest, type StarterReply, type StartRequest} from './protocol.js';
+import {decodeReply, encodeStartRequest, type RunFileFault, type StarterReply, type StartRequest} from './protocol.js';
 import {present} from '../../core/present.js';
 
 /** How a wrapper ended, or 'lost': the starter died, and with it the news of this job's end. */
@@ -13,7 +13,8 @@ export type WrapperExit = {exitCode: number | undefined; signal: string | undefi
 
 export type StartResult =
 	| {type: 'spawned'; pid: number; pidStartTime: number | undefined; exited: Promise<WrapperExit>; note?: string}
-	| {type: 'not-started'; error?: string}
+	/** `fault`: one of its files could not be made (the scheduler's fault); none: the job's own trouble, said in its log. */
+	| {type: 'not-started'; fault?: RunFileFault}
 	/** The starter died before it answered: the job may or may not have started. */
 	| {type: 'lost'};
 
@@ -169,7 +170,7 @@ export class JobStarter {
 
 			case 'not-started': {
 				this.#pending.delete(reply.id);
-				job.resolveStart({type: 'not-started', ...(reply.error !== undefined && {error: reply.error})});
+				job.resolveStart({type: 'not-started', ...(reply.fault !== undefined && {fault: reply.fault})});
 				break;
 			}
 

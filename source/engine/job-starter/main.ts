@@ -1,8 +1,9 @@
 import {spawn} from 'node:child_process';
-import {accessSync, closeSync, constants, writeSync} from 'node:fs';
+import {accessSync, closeSync, constants, unlinkSync, writeSync} from 'node:fs';
 import {delimiter, join} from 'node:path';
 import {readProcessStat, schedulerUmask, wrapperName, wrapperScript} from '../job-process.js';
-import {moveAside, openNewLog} from './job-files.js';
+import {errnoReason} from '../../core/error-message.js';
+import {createExitFile, openNewLog, type NewLog} from './job-files.js';
 import {encodeReply, startRequestReader, type StarterReply, type StartRequest} from './protocol.js';
 
 // The node job starter: a small helper process the scheduler keeps running,
@@ -53,17 +54,24 @@ function send(reply: StarterReply): void {
 
 function start(request: StartRequest): void {
 	const notes: string[] = [];
-	let logFd: number;
+	let log: NewLog;
 	try {
-		logFd = openNewLog(request.logFile, notes);
+		log = openNewLog(request.logFile, notes);
 	} catch (error) {
-		send({type: 'not-started', id: request.id, error: `could not open the log ${request.logFile}: ${(error as Error).message}`});
+		send({type: 'not-started', id: request.id, fault: {file: 'log', error: `could not open the log ${request.logFile}: ${errnoReason(error)}`}});
 		return;
 	}
 
-	// The wrapper creates the exit file anew: nothing may stand there.
-	const moved = moveAside(request.exitFile);
-	if (moved !== undefined) notes.push(moved);
+	const logFd = log.fd;
+	try {
+		createExitFile(request.exitFile, notes);
+	} catch (error) {
+		closeSync(logFd);
+		// Nothing runs, so nothing is said in its log: made new for this run a moment ago, it is empty and ours.
+		if (log.made) removeQuietly(request.logFile);
+		send({type: 'not-started', id: request.id, fault: {file: 'exit-file', error: `could not create the exit file ${request.exitFile}: ${errnoReason(error)}`}});
+		return;
+	}
 
 	try {
 		// The raw log file descriptor goes straight to the child: a pipe would die with us.
@@ -88,6 +96,14 @@ function start(request: StartRequest): void {
 		send({type: 'spawned', id: request.id, pid, pidStartTime: readProcessStat(pid)?.startTime, ...(notes.length > 0 && {note: notes.join('; ')})});
 	} finally {
 		closeSync(logFd);
+	}
+}
+
+function removeQuietly(path: string): void {
+	try {
+		unlinkSync(path);
+	} catch {
+		// Gone already (its dir removed): nothing is left to take back.
 	}
 }
 

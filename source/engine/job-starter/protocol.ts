@@ -19,7 +19,9 @@ import {present} from '../../core/present.js';
 //
 //   spawned ID PID START-TIME [NOTE]   (START-TIME: /proc/PID/stat field 22, or -;
 //                                       NOTE: what stood in the way of its files, and what was done)
-//   not-started ID [ERROR]
+//   not-started ID [FILE ERROR]   (FILE: `log` or `exit-file`, the run's file that could not
+//                                  be made, a fault of the scheduler's side; none: the job's own
+//                                  trouble, its cwd gone or its wrapper not forked, said in its log)
 //   exited ID EXIT-CODE SIGNAL   (the wrapper's own: a number, or -)
 
 /** Start one job; `id` only pairs the replies with it. */
@@ -34,11 +36,21 @@ export type StartRequest = {
 	exitFile: string;
 };
 
+/** A run's files the starter makes before it forks the wrapper: the log (in the log dir), then the exit file (in runs/). */
+export type RunFile = 'log' | 'exit-file';
+
+/** The starter could not make one of a run's files: the scheduler's fault, not the job's. `error`: what went wrong, in words. */
+export type RunFileFault = {file: RunFile; error: string};
+
+function isRunFile(word: string): word is RunFile {
+	return word === 'log' || word === 'exit-file';
+}
+
 export type StarterReply =
 	/** `note`: something stood where the job's log or exit file goes; it was moved aside, never written through (starter.pl's move_aside). */
 	| {type: 'spawned'; id: number; pid: number; pidStartTime: number | undefined; note?: string}
-	/** Nothing runs: the log could not be opened (`error`), or the wrapper could not be spawned (the reason is in the log). */
-	| {type: 'not-started'; id: number; error?: string}
+	/** Nothing runs: one of its files could not be made (`fault`), or, without one, the wrapper could not be spawned (the reason is in the log). */
+	| {type: 'not-started'; id: number; fault?: RunFileFault}
 	/** The wrapper ended: the job's status as the wrapper passed it on, or the signal that killed the wrapper itself. */
 	| {type: 'exited'; id: number; exitCode: number | undefined; signal: string | undefined};
 
@@ -90,7 +102,7 @@ export function encodeReply(reply: StarterReply): string {
 		}
 
 		case 'not-started': {
-			return `not-started ${reply.id}${reply.error === undefined ? '' : ' ' + reply.error.replaceAll('\n', ' ')}\n`;
+			return `not-started ${reply.id}${reply.fault === undefined ? '' : ` ${reply.fault.file} ${reply.fault.error.replaceAll('\n', ' ')}`}\n`;
 		}
 
 		case 'exited': {
@@ -110,7 +122,10 @@ export function decodeReply(line: string): StarterReply {
 		}
 
 		case 'not-started': {
-			return rest.length === 0 ? {type, id: Number(id)} : {type, id: Number(id), error: rest.join(' ')};
+			const [file, ...error] = rest;
+			if (file === undefined) return {type, id: Number(id)};
+			if (!isRunFile(file)) throw new Error(`the job starter said something unknown: ${line}`);
+			return {type, id: Number(id), fault: {file, error: error.join(' ')}};
 		}
 
 		case 'exited': {

@@ -3,10 +3,11 @@
 # It speaks the protocol in protocol.ts and does what main.ts and its `sh`
 # wrapper do together, for less: node's spawn blocks until the child has
 # exec'd, and the `sh` wrapper is one more exec a job. Here each job's wrapper
-# is a fork of this process, no exec: it notes that the job started (creates
-# the exit file), runs the job as its own child, in a session and process
-# group of the job's own, writes the job's status and end time to the exit
-# file and exits with the status (see job-process.ts for why).
+# is a fork of this process, no exec: it syncs the exit file this process
+# made for it (the note that the job started), runs the job as its own
+# child, in a session and process group of the job's own, writes the job's
+# status and end time to the exit file and exits with the status (see
+# job-process.ts for why).
 #
 # Only modules in perl-base (POSIX, Fcntl, IO::Handle): a system with perl has
 # them. Time::HiRes is not among them: without it, end times are in seconds.
@@ -41,7 +42,6 @@ my $running_wait = 0.25;
 # nothing for INT and PIPE), so that the log says why. Linux's numbers.
 my %signal_words = (1 => 'Hangup', 3 => 'Quit', 4 => 'Illegal instruction', 5 => 'Trace/breakpoint trap', 6 => 'Aborted', 7 => 'Bus error', 8 => 'Floating point exception', 9 => 'Killed', 10 => 'User defined signal 1', 11 => 'Segmentation fault', 12 => 'User defined signal 2', 14 => 'Alarm clock', 15 => 'Terminated');
 
-my $umask = umask;
 my %request_of_pid;
 my @queue;
 my @replies;
@@ -50,6 +50,9 @@ my $child_ended = 0;
 $SIG{CHLD} = sub { $child_ended = 1 };
 
 sub one_line { my ($text) = @_; $text =~ s/[\r\n]+/ /g; return $text }
+
+# What a failed system call says, in the words node's starter uses (`no space left on device`).
+sub reason { return lcfirst "$!" }
 
 sub reply { push @replies, join(' ', @_) . "\n" }
 
@@ -121,31 +124,52 @@ sub move_aside {
 
 # A new log, never an existing one (O_EXCL) and never through a link
 # (O_NOFOLLOW); what stands in the way is moved aside. When even that fails,
-# the job runs without a log (/dev/null), and the note says why.
+# the job runs without a log (/dev/null), and the note says why. Returns the
+# handle and whether it is a file made new for the job (not /dev/null).
 sub open_log {
 	my ($path, $notes) = @_;
 	my $log;
-	return $log if sysopen $log, $path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW, 0600;
+	return ($log, 1) if sysopen $log, $path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW, 0600;
 	return undef unless $!{EEXIST};
 	my $moved = move_aside($path);
 	push @$notes, $moved if defined $moved;
-	return $log if defined $moved && sysopen $log, $path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW, 0600;
+	return ($log, 1) if defined $moved && sysopen $log, $path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW, 0600;
 	push @$notes, "the log $path stands in the way (" . ($moved ? 'again' : "it could not be moved aside: $!") . '): the job runs without a log';
 	sysopen $log, '/dev/null', O_WRONLY or return undef;
-	return $log;
+	return ($log, 0);
+}
+
+# The job's exit file, new and empty, 0600 whatever the umask, made before
+# the wrapper is forked: when it cannot be made (runs/ gone, full, out of
+# inodes), nothing runs, since nobody could learn how the job ended, and the
+# fault is the scheduler's. What stands in the way is moved aside first.
+# Returns whether it was made ($! says why not).
+sub create_exit_file {
+	my ($path, $notes) = @_;
+	my $moved = move_aside($path);
+	push @$notes, $moved if defined $moved;
+	sysopen my $exit, $path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600 or return 0;
+	chmod 0600, $exit;
+	close $exit;
+	return 1;
 }
 
 sub start {
 	my ($request) = @_;
 	my @notes;
-	my $log = open_log($request->{log_file}, \@notes);
+	my ($log, $log_made) = open_log($request->{log_file}, \@notes);
 	if (!defined $log) {
-		reply('not-started', $request->{id}, one_line("could not open the log $request->{log_file}: $!"));
+		reply('not-started', $request->{id}, 'log', one_line("could not open the log $request->{log_file}: " . reason()));
 		return;
 	}
-	# The wrapper creates the exit file anew (O_EXCL): nothing may stand there.
-	my $moved = move_aside($request->{exit_file});
-	push @notes, $moved if defined $moved;
+	if (!create_exit_file($request->{exit_file}, \@notes)) {
+		my $why = reason();
+		close $log;
+		# Nothing runs, so nothing is said in its log: made new for this run a moment ago, it is empty and ours.
+		unlink $request->{log_file} if $log_made;
+		reply('not-started', $request->{id}, 'exit-file', one_line("could not create the exit file $request->{exit_file}: $why"));
+		return;
+	}
 	# The wrapper inherits this process's directory: nothing here uses a relative path.
 	my $pid = chdir($request->{cwd}) ? fork : undef;
 	if (!defined $pid) {
@@ -206,17 +230,8 @@ sub wrap {
 	my @env = @{$request->{env}};
 	while (my ($name, $value) = splice @env, 0, 2) { $ENV{$name} = $value }
 
-	umask 077;
-	my $created = sysopen my $exit, $exit_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600;
-	umask $umask;
-	if (!$created) {
-		# As `sh` did: the job does not run when nobody could learn how it ended.
-		syswrite STDERR, "$wrapper_name: cannot create $exit_file: $!\n";
-		POSIX::_exit(2);
-	}
-	# On disk before the job runs: after a power cut, a run without its exit file is one that never ran, and runs again.
-	$exit->sync;
-	close $exit;
+	# The exit file (start made it) on disk before the job runs: after a power cut, a run without its exit file is one that never ran, and runs again.
+	sync_path($exit_file);
 	sync_path(directory_of($exit_file));
 
 	# Caught only to outlive the job and write its status; the job gets them back as they were.

@@ -15,7 +15,8 @@ type HeaderProps = {
 export function Header({model, workerStates, progress, width}: HeaderProps) {
 	const theme = useTheme();
 	const saveFault = model.faults.find(fault => fault.kind === 'save');
-	const logsFault = model.faults.find(fault => fault.kind === 'logs');
+	// No log or no exit file can be made: nothing is handed out until a re-check can.
+	const pausingFault = model.faults.find(fault => fault.kind === 'logs' || fault.kind === 'exit-files');
 	// A scheduler out of reach: what the screen shows is as it was then, and says so.
 	const state = model.lost
 		? {text: `✕ scheduler ${model.lost.unresponsive ? 'not answering' : 'gone'} · stale since ${new Date(model.lost.at).toTimeString().slice(0, 8)} · reconnecting…`, color: theme.failure}
@@ -23,8 +24,8 @@ export function Header({model, workerStates, progress, width}: HeaderProps) {
 			? {text: '■ stopping', color: theme.failure}
 			: saveFault
 				? {text: `✕ not saving since ${new Date(saveFault.since).toTimeString().slice(0, 8)}: ${saveFault.message}`, color: theme.failure}
-				: logsFault
-					? {text: `‖ paused: ${logsFault.message}`, color: theme.failure}
+				: pausingFault
+					? {text: `‖ paused: ${pausingFault.message}`, color: theme.failure}
 					: model.paused
 						? {text: '‖ paused', color: theme.warning}
 						: {text: '● running', color: theme.success};
