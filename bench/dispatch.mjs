@@ -4,7 +4,9 @@
 // recorded finish, next to `xargs -P8` (the fork/exec floor) and, when they
 // are installed, GNU parallel and task-spooler, all measured in this run.
 //
-//   node bench/dispatch.mjs [--jobs 2000] [--workers 8] [--command /bin/true] [--profile DIR]
+//   node bench/dispatch.mjs [--jobs 2000] [--workers 8] [--command /bin/true] [--profile DIR] [--no-sync]
+//
+// --no-sync starts the scheduler with `start --no-sync`: what dispatch costs without the fsyncs.
 //
 // --profile DIR writes a V8 CPU profile of the scheduler to DIR (summarise it
 // with bench/profile-summary.mjs).
@@ -18,6 +20,7 @@ const {values} = parseArgs({options: {
 	workers: {type: 'string', default: '8'},
 	command: {type: 'string', default: '/bin/true'},
 	profile: {type: 'string'},
+	'no-sync': {type: 'boolean', default: false},
 	// How long one job takes by itself: with it, the time lost per job and slot is printed.
 	'job-ms': {type: 'string'},
 }});
@@ -30,7 +33,7 @@ const profileArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(va
 async function measureJobdeck() {
 	const sandbox = makeSandbox();
 	const counter = finishCounter();
-	const scheduler = startScheduler(sandbox, {nodeArgs: profileArgs, onEvent: counter.onEvent});
+	const scheduler = startScheduler(sandbox, {nodeArgs: profileArgs, onEvent: counter.onEvent, args: values['no-sync'] ? ['--no-sync'] : []});
 	await scheduler.started;
 	await jobdeck(sandbox, ['pause']);
 	await jobdeck(sandbox, ['add-worker', '--skip-ssh-check', ...numbers(workerCount).map(index => `worker-${index}`)]);
@@ -57,7 +60,7 @@ const results = [];
 results.push({name: `xargs -P${workerCount} (fork/exec floor)`, seconds: measureCommand('xargs', [`-P${workerCount}`, '-n1', command], input)});
 if (has('parallel')) results.push({name: `GNU parallel -j${workerCount}`, seconds: measureCommand('parallel', [`-j${workerCount}`, command], input)});
 else results.push({name: 'GNU parallel', skipped: 'not installed (apt-get install parallel)'});
-results.push({name: `jobdeck, ${workerCount} one-slot workers`, seconds: await measureJobdeck()});
+results.push({name: `jobdeck, ${workerCount} one-slot workers${values['no-sync'] ? ', --no-sync' : ''}`, seconds: await measureJobdeck()});
 
 const floor = results[0].seconds;
 console.log(`${jobCount} jobs of ${values.command}, ${workerCount} slots, on ${process.platform} with node ${process.version}`);

@@ -45,9 +45,7 @@ export class RunSupervisor {
 	readonly #context: EngineContext;
 	readonly #dispatcher: Dispatcher;
 	/** The helper process that spawns the jobs, off this event loop. */
-	readonly #starter = new JobStarter(reason => {
-		this.#context.bus.emit({type: 'error', message: `${reason}: the jobs it started are watched as after a restart, and a new one starts the next job`, at: Date.now()});
-	});
+	readonly #starter: JobStarter;
 
 	readonly #runFileDirs: RunFileDirs;
 
@@ -55,6 +53,9 @@ export class RunSupervisor {
 		this.#context = context;
 		this.#dispatcher = dispatcher;
 		this.#runFileDirs = new RunFileDirs(context);
+		this.#starter = new JobStarter(reason => {
+			this.#context.bus.emit({type: 'error', message: `${reason}: the jobs it started are watched as after a restart, and a new one starts the next job`, at: Date.now()});
+		}, {sync: context.durability.sync});
 	}
 
 	warmUp(): void {

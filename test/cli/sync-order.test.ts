@@ -144,5 +144,32 @@ describe.skipIf(!haveStrace)('the order of writes and syncs, read with strace', 
 		find(lines, /write\(\d+<.*journal\.jsonl>, ".*unsynced-marker/);
 		expect(lines.filter(line => /fdatasync|fsync/.test(line))).toEqual([]);
 		expect(openFlagsOf(present(scheduler.process.pid), join(sandbox.dataDir, 'journal.jsonl')) & O_DSYNC).toBe(0);
+		// Its job starter is told so too, and its wrappers sync no exit file (test/engine/exit-file-sync.test.ts).
+		expect(environmentOfStarter(present(scheduler.process.pid))).toContain('JOBDECK_STARTER_NO_SYNC=1');
+	});
+
+	it('a synced scheduler\'s job starter is not told --no-sync', async () => {
+		const scheduler = await sandbox.startScheduler();
+		expect(environmentOfStarter(present(scheduler.process.pid))).not.toContain('JOBDECK_STARTER_NO_SYNC=1');
 	});
 });
+
+/** The environment the scheduler's job starter (its child) was started with, from /proc; waits for the starter to be there. */
+function environmentOfStarter(schedulerPid: number): string[] {
+	for (const entry of readdirSync('/proc')) {
+		if (!/^\d+$/.test(entry)) continue;
+		let stat;
+		let cmdline;
+		try {
+			stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+			cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+		} catch {
+			continue;
+		}
+
+		const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+		if (parent === schedulerPid && /starter\.pl|job-starter\/main\.js/.test(cmdline)) return readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+	}
+
+	throw new Error(`the scheduler (pid ${schedulerPid}) has no job starter child`);
+}

@@ -34,10 +34,10 @@ afterEach(() => {
 });
 
 /** Runs one job through a starter under `strace -f`; returns the trace's lines, in the order the calls were made. */
-async function traceOneJob(kind: 'perl' | 'node', dir: string, script: string): Promise<string[]> {
+async function traceOneJob(kind: 'perl' | 'node', dir: string, script: string, env: Record<string, string> = {}): Promise<string[]> {
 	const command = kind === 'perl' ? ['perl', join(built, 'starter.pl'), wrapperName, ' '.repeat(1024)] : [process.execPath, join(built, 'main.js')];
 	const traceFile = join(dir, 'trace');
-	const starter = spawn('strace', ['-f', '-qq', '-y', '-s', '200', '-o', traceFile, '-e', 'trace=openat,fsync,fdatasync,rename,renameat,renameat2,execve,write', '--', ...command], {stdio: ['pipe', 'pipe', 'inherit']});
+	const starter = spawn('strace', ['-f', '-qq', '-y', '-s', '200', '-o', traceFile, '-e', 'trace=openat,fsync,fdatasync,rename,renameat,renameat2,execve,write', '--', ...command], {stdio: ['pipe', 'pipe', 'inherit'], env: {...process.env, ...env}});
 	let replies = '';
 	const exited = new Promise<void>((resolveExit, reject) => {
 		starter.stdout.on('data', (chunk: Buffer) => {
@@ -92,5 +92,19 @@ describe.skipIf(straceMissing !== undefined).each(starterKinds)('the $kind job s
 		const runsSyncedAgain = first('fsync of runs/ after the rename', new RegExp(`fsync\\(\\d+<${escaped(runs)}>(\\)| <unfinished)`), renamed);
 		first('the starter\'s report of the end', /write\(1<(pipe|socket):\[\d+\]>, "exited 1 3 -\\n"/, runsSyncedAgain);
 		expect(readFileSync(join(runs, '1.exit'), 'utf8')).toMatch(/^3 \d+\n$/);
+	});
+
+	it.skipIf(skip)('under start --no-sync (JOBDECK_STARTER_NO_SYNC=1) the wrapper syncs nothing, and the job does not see the variable', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'jobdeck-sync-'));
+		dirs.push(dir);
+		mkdirSync(join(dir, 'runs'));
+		const job = join(dir, 'job.sh');
+		spawnSync('sh', ['-c', `printf '#!/bin/sh\nenv > ${dir}/env.txt\nexit 3\n' > ${job}; chmod +x ${job}`]);
+		const trace = await traceOneJob(kind, dir, job, {JOBDECK_STARTER_NO_SYNC: '1'});
+		expect(trace.filter(line => /fsync|fdatasync/.test(line)), trace.join('\n')).toEqual([]);
+		// It still ran, and its status is there, as the wrapper wrote it.
+		expect(trace.findIndex(line => line.includes(`execve("${job}"`)), trace.join('\n')).toBeGreaterThan(0);
+		expect(readFileSync(join(dir, 'runs', '1.exit'), 'utf8')).toMatch(/^3 \d+\n$/);
+		expect(readFileSync(join(dir, 'env.txt'), 'utf8')).not.toContain('JOBDECK_STARTER_NO_SYNC');
 	});
 });

@@ -73,9 +73,12 @@ export class JobStarter {
 	#closing = false;
 	/** Perl's own variables of the scheduler's environment, which the perl starter runs without. */
 	#perlOwnEnv: Record<string, string> | undefined;
+	/** False under `start --no-sync`: the wrappers then sync no exit file either. */
+	readonly #sync: boolean;
 
-	constructor(onUnexpectedExit: (reason: string) => void) {
+	constructor(onUnexpectedExit: (reason: string) => void, {sync = true} = {}) {
 		this.#onUnexpectedExit = onUnexpectedExit;
+		this.#sync = sync;
 	}
 
 	/** Starts the process ahead of the first job, which then need not wait for it to boot. */
@@ -122,8 +125,9 @@ export class JobStarter {
 		const perl = starterKind() === 'perl' ? perlEnvironment() : undefined;
 		this.#perlOwnEnv = perl && Object.keys(perl.perlOwn).length > 0 ? perl.perlOwn : undefined;
 		const [command, args] = perl ? ['perl', [perlScript, wrapperName, perlNameRoom]] : [process.execPath, [...profiling, mainScript]];
+		const noSync = this.#sync ? {} : {JOBDECK_STARTER_NO_SYNC: '1'};
 		const starter = execa(command, args, {
-			...(perl && {env: perl.starter, extendEnv: false}),
+			...(perl ? {env: {...perl.starter, ...noSync}, extendEnv: false} : {env: noSync}),
 			stdin: 'pipe',
 			stdout: 'pipe',
 			stderr: 'pipe',

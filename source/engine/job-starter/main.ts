@@ -27,8 +27,13 @@ import {encodeReply, startRequestReader, type StarterReply, type StartRequest} f
 
 let outgoing: StarterReply[] = [];
 
-/** The programs the `sh` wrapper runs besides the job, found once here: the job's own PATH may lack them. '' where there is none. */
+/** `start --no-sync`: the wrappers sync nothing either (the jobs, which get this process's environment, do not see the variable). */
+const sync = process.env['JOBDECK_STARTER_NO_SYNC'] === undefined;
+delete process.env['JOBDECK_STARTER_NO_SYNC'];
+
+/** The programs the `sh` wrapper runs besides the job, found once here: the job's own PATH may lack them. '' where there is none (and no `sync` under --no-sync). */
 const tools = ['setsid', 'sync', 'date', 'mv'].map(name => {
+	if (name === 'sync' && !sync) return '';
 	for (const dir of (process.env['PATH'] ?? '/usr/bin:/bin').split(delimiter)) {
 		try {
 			accessSync(join(dir, name), constants.X_OK);
