@@ -1,14 +1,20 @@
 import {mkdir} from 'node:fs/promises';
+import {dirname} from 'node:path';
 import type {EngineContext} from './engine-context.js';
 import {DirGuard} from './dir-guard.js';
 import type {RunFile, RunFileFault} from './job-starter/protocol.js';
 import {makeDirPrivate} from './private-dir.js';
-import {makeDirectory} from './state/durable-file.js';
+import {syncDirectory} from './state/durable-file.js';
 
 // The two dirs the job starter makes each run's files in, before it forks
 // the run's wrapper: the log dir (its log) and the data dir's runs/ (its exit
 // file). Each has its own guard and fault (`logs`, `exit-files`); a file
 // that could not be made goes to its dir's guard.
+//
+// A dir that is gone is made again only where its parent still is (no
+// `mkdir -p`): a data dir or log dir whose disk went away (unmounted, a
+// power cut) must not come back on the disk beneath its mount point, where
+// the next mount would hide it, or refuse to mount over it.
 
 /** Each guard's epoch when a run's start was asked for. */
 export type RunFileEpochs = Readonly<Record<RunFile, number>>;
@@ -28,7 +34,7 @@ export class RunFileDirs {
 				files: 'logs',
 				name: 'log dir',
 				async remake() {
-					await mkdir(logDir, {recursive: true, mode: 0o700});
+					await mkdir(logDir, {mode: 0o700});
 					await makeDirPrivate(logDir, 'log dir');
 				},
 			}),
@@ -38,8 +44,9 @@ export class RunFileDirs {
 				files: 'exit files',
 				name: 'runs dir',
 				async remake() {
+					await mkdir(runsDir, {mode: 0o700});
 					// Its name synced in the data dir: an exit file synced in a runs/ that a power cut forgets is lost with it.
-					await makeDirectory(runsDir, 0o700, context.durability);
+					await syncDirectory(dirname(runsDir), context.durability);
 					await makeDirPrivate(runsDir, 'runs dir', {noLink: true});
 				},
 			}),

@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process';
-import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {createSandbox, eventIs, statusOf, waitForStatus, type Sandbox, type SchedulerProcess} from '../helpers/jobdeck.js';
@@ -131,5 +131,32 @@ describe.each(starterKinds)('with the $kind job starter', ({kind, skip}) => {
 			// The re-check's probe files are gone with it.
 			expect(readdirSync(runsDir).filter(name => name.startsWith('.jobdeck-probe'))).toEqual([]);
 		});
+	});
+});
+
+describe('a data dir that is gone (its disk unmounted, say)', () => {
+	beforeEach(() => {
+		sandbox = createSandbox();
+	});
+
+	it('is not made again beneath it: runs/ is made again only inside a data dir that is still there, and the jobs wait with the fault', async () => {
+		// One slot: the second job is handed out only after the first ends, once the data dir is gone.
+		sandbox.script('hold.sh', '#!/bin/sh\nwhile [ ! -e release ]; do sleep 0.05; done\n');
+		const scheduler = await sandbox.startScheduler(['--json']);
+		await sandbox.run(['add-worker', '--skip-ssh-check', 'w1']);
+		expect((await sandbox.run(['add-job', './hold.sh'])).exitCode).toBe(0);
+		expect((await sandbox.run(['add-job', '/bin/true'])).exitCode).toBe(0);
+		await scheduler.waitForEvents(events => events.find(eventIs('job-started')), 'the first job to start');
+		rmSync(sandbox.dataDir, {recursive: true, force: true});
+		writeFileSync(join(sandbox.dir, 'release'), '');
+
+		const runsDir = join(sandbox.dataDir, 'runs');
+		const fault = await scheduler.waitForEvents(events => events.find(eventIs('fault')), 'the exit-files fault');
+		expect(fault.fault.kind).toBe('exit-files');
+		expect(fault.fault.message).toBe(`cannot write exit files in ${runsDir}: it was gone and could not be made again: no such file or directory`);
+		// What mkdir -p would have made: the data dir, back on the disk beneath.
+		expect(existsSync(sandbox.dataDir)).toBe(false);
+		// The second job never ran, and nothing said it did.
+		expect(scheduler.events().filter(eventIs('job-finished')).map(event => event.run.script)).not.toContain('/bin/true');
 	});
 });
