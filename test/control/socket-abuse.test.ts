@@ -39,6 +39,8 @@ let sandbox: Sandbox;
 let scheduler: SchedulerProcess;
 let socketPath: string;
 let queuedId: number;
+/** `status --json` before the refusals, to compare with after them all. */
+let statusBefore: string;
 
 async function connect(): Promise<Connection> {
 	const socket = createConnection(socketPath);
@@ -77,10 +79,21 @@ async function connect(): Promise<Connection> {
 
 const request = (id: number, method: string, params: unknown[] = []) => JSON.stringify({v: protocolVersion, id, method, params}) + '\n';
 
-/** What the scheduler holds, as `status --json` shows it, and its journal: neither may change on a refused request. */
-async function stateNow(): Promise<{status: string; journal: string}> {
-	const status = await statusOf(sandbox);
-	return {status: JSON.stringify(status), journal: readFileSync(join(sandbox.dataDir, 'journal.jsonl'), 'latin1')};
+/**
+ * What the scheduler holds (its snapshot, asked over the socket: a `status --json` is a node process to
+ * start, twice a refusal) and its journal, byte for byte: neither may change on a refused request. Every
+ * change is journalled before it is acknowledged; the last test also compares what `status --json` says.
+ */
+async function stateNow(): Promise<{snapshot: unknown; journal: string}> {
+	const connection = await connect();
+	try {
+		connection.write(request(0, 'snapshot'));
+		const reply = await connection.next();
+		expect(reply.error).toBeUndefined();
+		return {snapshot: reply.result, journal: readFileSync(join(sandbox.dataDir, 'journal.jsonl'), 'latin1')};
+	} finally {
+		connection.socket.destroy();
+	}
 }
 
 /** Resident memory of the scheduler, and its peak so far, in bytes. */
@@ -105,6 +118,7 @@ beforeAll(async () => {
 	expect((await sandbox.run(['add-worker', '--skip-ssh-check', 'w1', 'w2'])).exitCode).toBe(0);
 	expect((await sandbox.run(['pause'])).exitCode).toBe(0);
 	queuedId = await addJob(sandbox, ['./ok.sh', 'queued']);
+	statusBefore = JSON.stringify(await statusOf(sandbox));
 });
 
 afterAll(async () => {
@@ -248,6 +262,10 @@ describe('requests that are not requests', () => {
 		expect(reply.error?.user).toBe(true);
 		expect(await stateNow()).toEqual(before);
 		connection.socket.destroy();
+	});
+
+	it('after all of them, status --json says what it said before them', async () => {
+		expect(JSON.stringify(await statusOf(sandbox))).toBe(statusBefore);
 	});
 });
 
